@@ -1,0 +1,182 @@
+/**
+ * The one interface every source kind implements (style.md §3).
+ *
+ * The gateway's internal model is FHIR R4 JSON: every connector returns resources shaped as FHIR R4
+ * (a SQL row or a lake document is mapped into that shape by its connector), wrapped in a SourceRecord
+ * that says where it came from. The core plans against `SourceCapabilities` and never sees SQL, Mongo
+ * or FHIR search syntax.
+ */
+
+export const RESOURCE_TYPES = [
+  'Patient',
+  'Encounter',
+  'Condition',
+  'Observation',
+  'MedicationRequest',
+  'MedicationStatement',
+  'MedicationDispense',
+  'MedicationAdministration',
+  'Medication',
+  'Claim',
+  'ExplanationOfBenefit',
+  'Coverage',
+  'Procedure',
+  'Immunization',
+  'AllergyIntolerance',
+  'DocumentReference',
+  'Practitioner',
+  'PractitionerRole',
+  'Organization',
+  'Location',
+] as const;
+
+export type ResourceType = (typeof RESOURCE_TYPES)[number];
+
+export function isResourceType(value: string): value is ResourceType {
+  return (RESOURCE_TYPES as readonly string[]).includes(value);
+}
+
+export interface FhirCoding {
+  system?: string;
+  code?: string;
+  display?: string;
+}
+
+/** A FHIR R4 resource as JSON. Elements are read through src/model helpers, never assumed present. */
+export interface FhirResource {
+  resourceType: string;
+  id?: string;
+  meta?: { lastUpdated?: string; versionId?: string; security?: FhirCoding[]; [key: string]: unknown };
+  [element: string]: unknown;
+}
+
+/** One resource as a source holds it. `id` is the source's own record id (not the gateway's global id). */
+export interface SourceRecord {
+  source: string;
+  type: ResourceType;
+  id: string;
+  lastUpdated?: string;
+  resource: FhirResource;
+}
+
+/** A code or identifier token, FHIR-style `system|code`. A missing system matches any system. */
+export interface Token {
+  system?: string;
+  code: string;
+}
+
+/** An inclusive range of partial-precision ISO dates (`2015`, `2017-06-30`, `2017-06-30T10:00:00Z`). */
+export interface DateRange {
+  from?: string;
+  to?: string;
+}
+
+/**
+ * A source-neutral search criterion. Criteria in one request are ANDed; the values inside one
+ * criterion are ORed. Reference criteria carry record ids of the same source.
+ */
+export type Criterion =
+  | { param: 'patient' | 'encounter' | '_id'; ids: string[] }
+  | { param: 'code' | 'identifier' | 'category' | 'status' | 'gender'; tokens: Token[] }
+  | { param: 'date' | 'birthdate'; range: DateRange }
+  | { param: 'name' | 'family' | 'given'; text: string };
+
+export type SearchParam = Criterion['param'];
+export const SEARCH_PARAMS: readonly SearchParam[] = [
+  'patient',
+  'encounter',
+  '_id',
+  'code',
+  'identifier',
+  'category',
+  'status',
+  'gender',
+  'date',
+  'birthdate',
+  'name',
+  'family',
+  'given',
+];
+
+export type SortField = 'date' | 'name' | 'birthdate' | 'lastUpdated' | 'id';
+export interface SortSpec {
+  field: SortField;
+  direction: 'asc' | 'desc';
+}
+
+export interface SearchRequest {
+  type: ResourceType;
+  criteria: Criterion[];
+  /** Applied in order; connectors append a unique tie-breaker so paging is stable. */
+  sort: SortSpec[];
+  /** Maximum number of records to return. */
+  limit: number;
+  /** Records to skip in the sorted result. */
+  offset: number;
+  /** Whether the caller needs `total`. Connectors may skip counting when false. */
+  wantTotal: boolean;
+}
+
+export interface SearchResult {
+  records: SourceRecord[];
+  /** Total number of matches, when requested and known. */
+  total?: number;
+  /** Whether more records follow this page. */
+  hasMore: boolean;
+}
+
+export interface TypeCapabilities {
+  /** Criteria the source evaluates itself. Others are evaluated by the gateway after fetching. */
+  params: ReadonlySet<SearchParam>;
+  /** Sort fields the source applies itself. */
+  sorts: ReadonlySet<SortField>;
+  /** Whether one request can carry many `patient` / `encounter` / `_id` values (batched look-ups). */
+  multiValueRefs: boolean;
+}
+
+export interface SourceCapabilities {
+  types: Partial<Record<ResourceType, TypeCapabilities>>;
+}
+
+export type SourceState = 'up' | 'down' | 'degraded';
+
+export interface SourceStatus {
+  id: string;
+  kind: string;
+  state: SourceState;
+  /** Round-trip time of the health probe, ms. */
+  latencyMs?: number;
+  /** A short, client-safe description (never raw upstream text). */
+  message?: string;
+  /** Resource types this source serves. */
+  types: ResourceType[];
+}
+
+/** What every connector call receives: cancellation and per-request accounting. */
+export interface CallContext {
+  requestId: string;
+  signal?: AbortSignal;
+  /** Called once for every request sent upstream (for metrics, tests and benchmarks). */
+  onUpstreamRequest?: (event: UpstreamRequestEvent) => void;
+}
+
+export interface UpstreamRequestEvent {
+  source: string;
+  /** Short description, e.g. `GET Condition?patient=…` or a SQL statement name. */
+  operation: string;
+  durationMs: number;
+  outcome: 'ok' | 'error';
+}
+
+export interface Connector {
+  readonly id: string;
+  readonly kind: string;
+  /** Connect, learn capabilities (e.g. read a CapabilityStatement). Must not throw for an unreachable source: report it in status(). */
+  start(): Promise<void>;
+  capabilities(): SourceCapabilities;
+  /** Records of one type by source record ids; missing ids are simply absent from the result. */
+  getByIds(type: ResourceType, ids: readonly string[], ctx: CallContext): Promise<SourceRecord[]>;
+  search(request: SearchRequest, ctx: CallContext): Promise<SearchResult>;
+  status(): Promise<SourceStatus>;
+  close(): Promise<void>;
+}
