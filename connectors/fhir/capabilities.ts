@@ -1,0 +1,57 @@
+/** Learning what a FHIR server can search from its CapabilityStatement. */
+import { RESOURCE_TYPES, type ResourceType, type SearchParam, type SortField, type SourceCapabilities, type TypeCapabilities } from '../types';
+import { FHIR_PARAMS, SORT_FIELDS, sortParamName } from './search-params';
+
+interface CapabilityResource {
+  type?: unknown;
+  searchParam?: unknown;
+}
+
+/** Resource types and search parameter names a CapabilityStatement lists for its server REST mode. */
+export function readCapabilityStatement(statement: unknown): Map<ResourceType, Set<string>> {
+  const listed = new Map<ResourceType, Set<string>>();
+  const rest = (statement as { rest?: unknown })?.rest;
+  if (!Array.isArray(rest)) return listed;
+  for (const mode of rest) {
+    const resources = (mode as { mode?: unknown; resource?: unknown })?.resource;
+    if (!Array.isArray(resources)) continue;
+    for (const entry of resources as CapabilityResource[]) {
+      const type = entry?.type;
+      if (typeof type !== 'string' || !(RESOURCE_TYPES as readonly string[]).includes(type)) continue;
+      const names = new Set<string>(['_id', '_lastUpdated']);
+      if (Array.isArray(entry.searchParam)) {
+        for (const p of entry.searchParam) {
+          const name = (p as { name?: unknown })?.name;
+          if (typeof name === 'string') names.add(name);
+        }
+      }
+      listed.set(type as ResourceType, names);
+    }
+  }
+  return listed;
+}
+
+/**
+ * The gateway capabilities a server has: a criterion or sort pushes down when the server lists
+ * the FHIR parameter it maps to. A server that lists a type with no search parameters at all is
+ * assumed to support the standard ones (many servers omit them).
+ */
+export function capabilitiesFrom(listed: Map<ResourceType, Set<string>>): SourceCapabilities {
+  const types: Partial<Record<ResourceType, TypeCapabilities>> = {};
+  for (const [type, names] of listed) {
+    const standard = names.size <= 2;
+    const supports = (name: string | undefined): boolean => name !== undefined && (standard || names.has(name));
+    const params = new Set<SearchParam>();
+    for (const [param, name] of Object.entries(FHIR_PARAMS[type]) as [SearchParam, string | undefined][]) {
+      if (supports(name)) params.add(param);
+    }
+    const sorts = new Set<SortField>(SORT_FIELDS.filter((field) => supports(sortParamName(type, field))));
+    types[type] = { params, sorts, multiValueRefs: true };
+  }
+  return { types };
+}
+
+/** What to assume when a server gives no usable CapabilityStatement: every type, standard parameters. */
+export function defaultCapabilities(): SourceCapabilities {
+  return capabilitiesFrom(new Map(RESOURCE_TYPES.map((t) => [t, new Set(['_id', '_lastUpdated'])])));
+}

@@ -1,0 +1,35 @@
+/** The `kind: fhir` source configuration. */
+import { z } from 'zod';
+import { fhirAuthSchema } from './auth';
+
+export const fhirSourceSchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'use 1–32 lower-case letters, digits, "_" or "-", starting with a letter'),
+    kind: z.literal('fhir'),
+    url: z.string().url().describe('FHIR R4 base URL, e.g. http://127.0.0.1:8081/fhir'),
+    auth: fhirAuthSchema.default({ type: 'none' }).describe('How to authenticate to the server: none | bearer | smart-backend | aws-sigv4'),
+    timeoutMs: z.number().int().min(100).max(120_000).default(5000).describe('Limit for one upstream request attempt, in ms'),
+    pageSize: z.number().int().min(10).max(5000).default(1000).describe('Largest `_count` sent when fetching many records'),
+    paging: z.enum(['offset', 'links']).default('offset').describe('`offset`: the server supports `_offset`; `links`: page only by following `next` links'),
+    maxConnections: z.number().int().min(1).max(1024).default(64).describe('Keep-alive connections to the server'),
+    retry: z
+      .object({
+        maxAttempts: z.number().int().min(1).max(10).default(3),
+        baseDelayMs: z.number().int().min(0).max(60_000).default(100),
+        maxDelayMs: z.number().int().min(0).max(120_000).default(2000),
+      })
+      .strict()
+      .default({})
+      .describe('Retries on 429/502/503/504 and connection errors, with exponential backoff honouring Retry-After'),
+    breaker: z
+      .object({
+        failureThreshold: z.number().int().min(1).max(1000).default(5),
+        resetAfterMs: z.number().int().min(100).max(600_000).default(10_000),
+      })
+      .strict()
+      .default({})
+      .describe('Circuit breaker: opens after this many consecutive failures, half-opens after resetAfterMs'),
+  })
+  .strict();
+
+export type FhirSourceConfig = z.infer<typeof fhirSourceSchema>;

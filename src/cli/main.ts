@@ -1,0 +1,96 @@
+/**
+ * `healthgraph` command line. Problems with input (flags, config) print a plain message and exit 2;
+ * never a stack trace.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load';
+import { ConfigError } from '../errors';
+import { createLogger } from '../logger';
+import { createGateway } from '../server/gateway';
+
+const USAGE = `Usage:
+  healthgraph serve --config FILE [--port 4000] [--host 127.0.0.1]
+  healthgraph config check --config FILE
+  healthgraph help
+
+Environment: LOG_LEVEL (default info), NODE_ENV=production turns introspection and the playground off.`;
+
+class UsageError extends Error {}
+
+function portOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a number from 0 to 65535 (got "${value}")`);
+  return port;
+}
+
+async function serve(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, host: { type: 'string' } }, strict: true });
+  if (!values.config) throw new UsageError('serve needs --config FILE');
+  const config = loadConfig(values.config);
+  const log = createLogger();
+  const gateway = await createGateway(config, { log });
+  const url = await gateway.listen(portOf(values.port) ?? config.server.port, values.host ?? config.server.host);
+  log.info({ url: `${url}/graphql`, sources: config.sources.map((s) => s.id) }, 'healthgraph is listening');
+  process.stderr.write(`healthgraph: GraphQL and playground at ${url}/graphql\n`);
+  const stop = (signal: string): void => {
+    log.info({ signal }, 'shutting down');
+    gateway.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+async function configCheck(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } }, strict: true });
+  if (!values.config) throw new UsageError('config check needs --config FILE');
+  const config = loadConfig(values.config);
+  process.stdout.write(`${values.config}: valid (${config.sources.length} source${config.sources.length === 1 ? '' : 's'})\n`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'serve':
+        await serve(rest);
+        return -1;
+      case 'config':
+        if (rest[0] !== 'check') throw new UsageError('unknown config command');
+        await configCheck(rest.slice(1));
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`healthgraph: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`healthgraph: ${(error as Error).message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    if ((error as { code?: string }).code === 'EADDRINUSE') {
+      process.stderr.write(`healthgraph: the port is already in use\n`);
+      return 1;
+    }
+    process.stderr.write(`healthgraph: ${(error as Error).message ?? String(error)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    if (code >= 0) process.exit(code);
+  });
+}

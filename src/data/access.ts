@@ -1,0 +1,257 @@
+/**
+ * The per-request data-access layer. Every read goes through here: records by id (batched per
+ * source and type), references, and connection pages (batched across parents into one upstream
+ * request per source, type and level). The AccessPolicy is applied on every path.
+ */
+import DataLoader from 'dataloader';
+import type { CallContext, Criterion, ResourceType, SortSpec, SourceRecord } from '../../connectors/types';
+import { HealthgraphError } from '../errors';
+import { encounterIdsOf, matchesAll, patientIdsOf, comparator } from '../model/evaluate';
+import { parseReference } from '../model/references';
+import type { AccessPolicy } from './policy';
+import { batchableRef, planPart } from './plan';
+import type { SourceRegistry } from './registry';
+import { decodeCursor, fingerprint } from './cursor';
+import { mergePages, type ConnectionModel, type Part, type PartPage } from './connection';
+
+export interface DataAccessOptions {
+  registry: SourceRegistry;
+  policy: AccessPolicy;
+  call: CallContext;
+  /** Most records fetched for one batched or gateway-evaluated list before giving up. */
+  maxBatchRecords: number;
+}
+
+interface RecordKey {
+  source: string;
+  type: ResourceType;
+  id: string;
+}
+
+interface PageKey {
+  part: Part;
+  offset: number;
+  limit: number;
+  wantTotal: boolean;
+}
+
+export interface ConnectionArgs {
+  first: number;
+  after?: string | null;
+  wantTotal: boolean;
+  sort: SortSpec[];
+}
+
+const recordKey = (k: RecordKey): string => `${k.source}\u0000${k.type}\u0000${k.id}`;
+const pageKey = (k: PageKey): string => JSON.stringify([k.part.key, k.part.request, k.offset, k.limit, k.wantTotal]);
+
+export class DataAccess {
+  private readonly records: DataLoader<RecordKey, SourceRecord | null, string>;
+  private readonly pages: DataLoader<PageKey, PartPage, string>;
+
+  constructor(private readonly options: DataAccessOptions) {
+    this.records = new DataLoader((keys) => this.loadRecords(keys), { cacheKeyFn: recordKey, maxBatchSize: 500 });
+    this.pages = new DataLoader((keys) => this.loadPages(keys), { cacheKeyFn: pageKey });
+  }
+
+  get registry(): SourceRegistry {
+    return this.options.registry;
+  }
+
+  /** One record by source record id, or null when it does not exist or may not be seen. */
+  get(source: string, type: ResourceType, id: string): Promise<SourceRecord | null> {
+    return this.records.load({ source, type, id });
+  }
+
+  /** The record a FHIR reference in `fromSource` points at, when it is one of the allowed types. */
+  async resolve(fromSource: string, reference: unknown, allowed: readonly ResourceType[]): Promise<SourceRecord | null> {
+    const parsed = parseReference(reference);
+    if (!parsed || !allowed.includes(parsed.type)) return null;
+    return this.get(fromSource, parsed.type, parsed.id);
+  }
+
+  async resolveMany(fromSource: string, references: unknown[], allowed: readonly ResourceType[]): Promise<SourceRecord[]> {
+    const records = await Promise.all(references.map((r) => this.resolve(fromSource, r, allowed)));
+    return records.filter((r): r is SourceRecord => r !== null);
+  }
+
+  /** A connection page over the parts, merged in sort order. */
+  async connection(parts: Part[], args: ConnectionArgs): Promise<ConnectionModel> {
+    if (!Number.isInteger(args.first) || args.first < 0 || args.first > 1000) {
+      throw new HealthgraphError('BAD_USER_INPUT', '"first" must be between 0 and 1000', { argument: 'first' });
+    }
+    const fp = fingerprint([parts.map((p) => [p.key, p.request]), args.sort]);
+    const offsets = decodeCursor(args.after, fp);
+    const pages = await Promise.all(
+      parts.map((part) => this.pages.load({ part, offset: offsets[part.key] ?? 0, limit: args.first + 1, wantTotal: args.wantTotal })),
+    );
+    return mergePages(pages, args.sort, args.first, fp, Boolean(args.after));
+  }
+
+  private async loadRecords(keys: readonly RecordKey[]): Promise<(SourceRecord | null | Error)[]> {
+    const groups = new Map<string, RecordKey[]>();
+    for (const key of keys) {
+      const group = `${key.source}\u0000${key.type}`;
+      const list = groups.get(group);
+      if (list) list.push(key);
+      else groups.set(group, [key]);
+    }
+    const found = new Map<string, SourceRecord>();
+    const failures = new Map<string, Error>();
+    await Promise.all(
+      [...groups.values()].map(async (group) => {
+        const { source, type } = group[0]!;
+        try {
+          const connector = this.options.registry.require(source);
+          if (!connector.capabilities().types[type] || this.options.policy.searchConstraints(source, type) === null) return;
+          const ids = [...new Set(group.map((k) => k.id))];
+          const records = this.options.policy.filter(await connector.getByIds(type, ids, this.options.call));
+          for (const record of records) found.set(recordKey(record), record);
+        } catch (error) {
+          failures.set(`${source}\u0000${type}`, error as Error);
+        }
+      }),
+    );
+    return keys.map((key) => failures.get(`${key.source}\u0000${key.type}`) ?? found.get(recordKey(key)) ?? null);
+  }
+
+  private async loadPages(keys: readonly PageKey[]): Promise<(PartPage | Error)[]> {
+    const results = new Array<PartPage | Error>(keys.length);
+    const batches = new Map<string, number[]>();
+    keys.forEach((key, index) => {
+      const group = this.batchGroup(key);
+      if (group === undefined) return;
+      const list = batches.get(group);
+      if (list) list.push(index);
+      else batches.set(group, [index]);
+    });
+    const batched = new Set([...batches.values()].filter((l) => l.length > 1).flat());
+    const singles: number[] = keys.map((_, i) => i).filter((i) => !batched.has(i));
+    const tasks: Promise<void>[] = [];
+    for (const indexes of batches.values()) {
+      if (indexes.length < 2) continue;
+      tasks.push(
+        this.loadBatch(indexes.map((i) => keys[i]!)).then(
+          (pages) => {
+            if (pages) indexes.forEach((i, j) => (results[i] = pages[j]!));
+            else singles.push(...indexes);
+          },
+          (error: Error) => indexes.forEach((i) => (results[i] = error)),
+        ),
+      );
+    }
+    await Promise.all(tasks);
+    await Promise.all(
+      singles.map((i) =>
+        this.loadPage(keys[i]!).then(
+          (page) => void (results[i] = page),
+          (error: Error) => void (results[i] = error),
+        ),
+      ),
+    );
+    return results;
+  }
+
+  /** Page keys that differ only in one parent id share a group, and so one upstream request. */
+  private batchGroup(key: PageKey): string | undefined {
+    if (key.offset !== 0) return undefined;
+    const ref = batchableRef(key.part.request.criteria);
+    if (!ref) return undefined;
+    const caps = this.options.registry.get(key.part.source)?.capabilities().types[key.part.request.type];
+    if (!caps?.multiValueRefs || !caps.params.has(ref.param)) return undefined;
+    const others = key.part.request.criteria.filter((_, i) => i !== ref.index);
+    return JSON.stringify([key.part.source, key.part.request.type, ref.param, others, key.part.request.sort, key.limit]);
+  }
+
+  private constrained(part: Part): Criterion[] | null {
+    const constraints = this.options.policy.searchConstraints(part.source, part.request.type);
+    return constraints === null ? null : [...part.request.criteria, ...constraints];
+  }
+
+  /** Fetches all records for several parents at once, then splits them per parent. Undefined when too many. */
+  private async loadBatch(keys: PageKey[]): Promise<PartPage[] | undefined> {
+    const first = keys[0]!;
+    const { source, request } = first.part;
+    const ref = batchableRef(request.criteria)!;
+    const ids = [...new Set(keys.map((k) => batchableRef(k.part.request.criteria)!.id))];
+    const merged: Criterion[] = request.criteria.map((c, i) => (i === ref.index ? { param: ref.param, ids } : c));
+    const all = await this.fetchAll({ ...first.part, request: { ...request, criteria: merged } });
+    if (!all) return undefined;
+    const byParent = new Map<string, SourceRecord[]>();
+    for (const record of all) {
+      const parents = ref.param === 'patient' ? patientIdsOf(record.resource, record.type) : encounterIdsOf(record.resource, record.type);
+      for (const parent of new Set(parents)) {
+        const list = byParent.get(parent);
+        if (list) list.push(record);
+        else byParent.set(parent, [record]);
+      }
+    }
+    return keys.map((key) => {
+      const id = batchableRef(key.part.request.criteria)!.id;
+      const records = byParent.get(id) ?? [];
+      return { key: key.part.key, offset: 0, records: records.slice(0, key.limit), hasMore: records.length > key.limit, total: records.length };
+    });
+  }
+
+  /**
+   * Every record of a part (policy applied, residual criteria evaluated, sorted), or undefined when
+   * there are more than maxBatchRecords.
+   */
+  private async fetchAll(part: Part): Promise<SourceRecord[] | undefined> {
+    const connector = this.options.registry.require(part.source);
+    const caps = connector.capabilities().types[part.request.type];
+    const criteria = this.constrained(part);
+    if (!caps || criteria === null) return [];
+    const plan = planPart(caps, criteria, part.request.sort);
+    const limit = this.options.maxBatchRecords;
+    const result = await connector.search(
+      { type: part.request.type, criteria: plan.pushed, sort: plan.sortPushed ? part.request.sort : [], limit: limit + 1, offset: 0, wantTotal: false },
+      this.options.call,
+    );
+    if (result.records.length > limit || result.hasMore) return undefined;
+    let records = this.options.policy.filter(result.records);
+    this.prime(records);
+    if (plan.residual.length > 0) records = records.filter((r) => matchesAll(r.resource, r.type, plan.residual));
+    if (!plan.sortPushed) records = [...records].sort(comparator(part.request.sort));
+    return records;
+  }
+
+  private async loadPage(key: PageKey): Promise<PartPage> {
+    const { part } = key;
+    const connector = this.options.registry.require(part.source);
+    const caps = connector.capabilities().types[part.request.type];
+    const criteria = this.constrained(part);
+    if (!caps || criteria === null) return { key: part.key, offset: key.offset, records: [], hasMore: false, total: 0 };
+    const plan = planPart(caps, criteria, part.request.sort);
+    const local = plan.residual.length > 0 || !plan.sortPushed || this.options.policy.postFilters(part.source, part.request.type);
+    if (local) {
+      const all = await this.fetchAll(part);
+      if (!all) {
+        throw new HealthgraphError(
+          'QUERY_TOO_COMPLEX',
+          `Source "${part.source}" cannot apply this filter or order itself and it matches more than ${this.options.maxBatchRecords} records; narrow the filter`,
+          { source: part.source },
+        );
+      }
+      const records = all.slice(key.offset, key.offset + key.limit);
+      return { key: part.key, offset: key.offset, records, hasMore: all.length > key.offset + key.limit, total: all.length };
+    }
+    const result = await connector.search(
+      { type: part.request.type, criteria: plan.pushed, sort: part.request.sort, limit: key.limit, offset: key.offset, wantTotal: key.wantTotal },
+      this.options.call,
+    );
+    const records = this.options.policy.filter(result.records);
+    this.prime(records);
+    return {
+      key: part.key,
+      offset: key.offset,
+      records,
+      hasMore: result.hasMore,
+      total: result.total ?? key.offset + result.records.length + (result.hasMore ? 1 : 0),
+    };
+  }
+
+  private prime(records: SourceRecord[]): void {
+    for (const record of records) this.records.prime({ source: record.source, type: record.type, id: record.id }, record);
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Relay connections assembled from one or more parts: a part is one ordered stream of records
+ * (one resource type in one source). Parts are merged by the list's sort order; the cursor keeps
+ * each part's offset, so paging is stable even when sources order ties differently.
+ */
+import type { SearchRequest, SortSpec, SourceRecord } from '../../connectors/types';
+import { comparator } from '../model/evaluate';
+import { encodeCursor, type Offsets } from './cursor';
+
+export interface EdgeModel {
+  cursor: string;
+  node: SourceRecord;
+}
+
+export interface PageInfoModel {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
+
+export interface ConnectionModel {
+  totalCount: number;
+  edges: EdgeModel[];
+  pageInfo: PageInfoModel;
+}
+
+/** One stream of a connection: a search in one source, before paging. */
+export interface Part {
+  key: string;
+  source: string;
+  request: Omit<SearchRequest, 'limit' | 'offset' | 'wantTotal'>;
+}
+
+/** What a part returned for one page: records from its offset on, and whether more follow. */
+export interface PartPage {
+  key: string;
+  offset: number;
+  records: SourceRecord[];
+  hasMore: boolean;
+  total: number;
+}
+
+/** Merges part pages into one connection page of at most `first` edges. */
+export function mergePages(pages: PartPage[], sort: readonly SortSpec[], first: number, fp: string, hadCursor: boolean): ConnectionModel {
+  const compare = comparator(sort);
+  const offsets: Offsets = Object.fromEntries(pages.map((p) => [p.key, p.offset]));
+  const heads = pages.map(() => 0);
+  const edges: EdgeModel[] = [];
+  while (edges.length < first) {
+    let best = -1;
+    for (let i = 0; i < pages.length; i++) {
+      const page = pages[i]!;
+      const candidate = page.records[heads[i]!];
+      if (!candidate) continue;
+      const current = best >= 0 ? pages[best]!.records[heads[best]!] : undefined;
+      if (!current || compare(candidate, current) < 0) best = i;
+    }
+    if (best < 0) break;
+    const page = pages[best]!;
+    const node = page.records[heads[best]!]!;
+    heads[best]! += 1;
+    offsets[page.key] = page.offset + heads[best]!;
+    edges.push({ cursor: encodeCursor(fp, { ...offsets }), node });
+  }
+  const hasNextPage = pages.some((p, i) => heads[i]! < p.records.length || p.hasMore);
+  return {
+    totalCount: pages.reduce((sum, p) => sum + p.total, 0),
+    edges,
+    pageInfo: {
+      hasNextPage,
+      hasPreviousPage: hadCursor,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+  };
+}

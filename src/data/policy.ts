@@ -1,0 +1,27 @@
+/**
+ * The single policy enforcement point (style.md §5). Every read in the data-access layer — by id,
+ * by reference, list, connection, count — passes through an AccessPolicy before data reaches a
+ * resolver. The gateway core ships the permissive policy; scopes and consent plug in here.
+ */
+import type { Criterion, ResourceType, SourceRecord } from '../../connectors/types';
+
+export interface AccessPolicy {
+  /**
+   * Criteria to add to every search of this type in this source (pushed down where the source can),
+   * or `null` when nothing of that type may be read at all.
+   */
+  searchConstraints(source: string, type: ResourceType): Criterion[] | null;
+  /**
+   * Whether `filter` may remove records of this type from this source. When it may, lists are paged
+   * in the gateway after filtering, so that pages and totals never count what was removed.
+   */
+  postFilters(source: string, type: ResourceType): boolean;
+  /** Removes records the caller may not see. */
+  filter(records: SourceRecord[]): SourceRecord[];
+}
+
+export const ALLOW_ALL: AccessPolicy = {
+  searchConstraints: () => [],
+  postFilters: () => false,
+  filter: (records) => records,
+};

@@ -1,0 +1,141 @@
+/**
+ * How schema fields read FHIR JSON when no resolver says otherwise. Field names follow FHIR element
+ * names, so most fields need no resolver at all; this module supplies, once for the whole schema:
+ * - reading the element from the resource (source records) or the nested element (nested models);
+ * - `id`, `source` and `fhir` on every resource type;
+ * - turning references into objects through the data-access layer (so every read is authorized);
+ * - `[]` for absent list elements, and null for codes outside a required-binding enum.
+ */
+import {
+  GraphQLEnumType,
+  GraphQLObjectType,
+  GraphQLInterfaceType,
+  getNamedType,
+  isListType,
+  isNonNullType,
+  type GraphQLFieldConfig,
+  type GraphQLOutputType,
+  type GraphQLSchema,
+} from 'graphql';
+import { MapperKind, mapSchema } from '@graphql-tools/utils';
+import type { ResourceType, SourceRecord } from '../../connectors/types';
+import type { GatewayContext } from '../context';
+import { encodeId } from '../ids';
+import { isObject, type FhirJson } from '../model/fhir-json';
+import { MEDICATION_TYPES } from '../model/elements';
+import type { NestedModel } from '../model/nested';
+
+/** Schema types whose parent is a nested FHIR element that holds references. */
+export const NESTED_TYPES = new Set([
+  'EncounterParticipant',
+  'EncounterLocation',
+  'ClaimInsurance',
+  'ClaimDiagnosis',
+  'ClaimProcedure',
+  'ClaimItem',
+  'DocumentContext',
+  'DocumentContent',
+]);
+
+type Parent = SourceRecord | NestedModel | FhirJson;
+
+function isRecord(parent: Parent): parent is SourceRecord {
+  return 'resource' in parent && 'type' in parent && isObject(parent.resource);
+}
+
+function isNested(parent: Parent): parent is NestedModel {
+  return 'json' in parent && 'source' in parent && isObject(parent.json);
+}
+
+function elementOf(parent: Parent, name: string): unknown {
+  if (isRecord(parent)) return parent.resource[name];
+  if (isNested(parent)) return parent.json[name];
+  return parent[name];
+}
+
+function sourceOf(parent: Parent): string | undefined {
+  return isRecord(parent) || isNested(parent) ? parent.source : undefined;
+}
+
+function implementsResource(type: GraphQLObjectType | GraphQLInterfaceType): boolean {
+  return type.name === 'Resource' || type.getInterfaces().some((i) => i.name === 'Resource');
+}
+
+/** Resource types a reference field may point at. */
+function referenceTargets(named: GraphQLObjectType | GraphQLInterfaceType): readonly ResourceType[] {
+  return named.name === 'MedicationRecord' ? MEDICATION_TYPES : [named.name as ResourceType];
+}
+
+function unwrapList(type: GraphQLOutputType): boolean {
+  const inner = isNonNullType(type) ? type.ofType : type;
+  return isListType(inner);
+}
+
+function asArray(value: unknown): unknown[] {
+  if (value === undefined || value === null) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+function enumGuard(type: GraphQLEnumType): (value: unknown) => unknown {
+  const allowed = new Set(type.getValues().map((v) => v.value as unknown));
+  return (value) => (allowed.has(value) ? value : null);
+}
+
+function defaultResolver(config: GraphQLFieldConfig<Parent, GatewayContext>, fieldName: string, ownerIsResource: boolean): GraphQLFieldConfig<Parent, GatewayContext>['resolve'] {
+  const named = getNamedType(config.type);
+  const isList = unwrapList(config.type);
+
+  if (ownerIsResource && fieldName === 'id') return (p) => (isRecord(p) ? encodeId(p.source, p.type, p.id) : undefined);
+  if (ownerIsResource && fieldName === 'source') return (p) => p;
+  if (ownerIsResource && fieldName === 'fhir') return (p) => (isRecord(p) ? p.resource : undefined);
+
+  if ((named instanceof GraphQLObjectType || named instanceof GraphQLInterfaceType) && implementsResource(named)) {
+    const targets = referenceTargets(named);
+    return (parent, _args, ctx) => {
+      const source = sourceOf(parent);
+      const value = elementOf(parent, fieldName);
+      if (source === undefined) return isList ? [] : null;
+      return isList ? ctx.data.resolveMany(source, asArray(value), targets) : ctx.data.resolve(source, value, targets);
+    };
+  }
+  if (named instanceof GraphQLObjectType && NESTED_TYPES.has(named.name)) {
+    return (parent) => {
+      const source = sourceOf(parent) ?? '';
+      const wrap = (json: unknown): NestedModel | null => (isObject(json) ? { source, json } : null);
+      const value = elementOf(parent, fieldName);
+      return isList ? asArray(value).map(wrap).filter((n) => n !== null) : wrap(value);
+    };
+  }
+  if (named instanceof GraphQLEnumType) {
+    const guard = enumGuard(named);
+    return (parent) => {
+      const value = elementOf(parent, fieldName);
+      return isList ? asArray(value).map(guard).filter((v) => v !== null) : guard(value);
+    };
+  }
+  if (isList) return (parent) => asArray(elementOf(parent, fieldName));
+  return (parent) => elementOf(parent, fieldName);
+}
+
+/** Applies the defaults to every field that has no resolver of its own. */
+export function applyFieldDefaults(schema: GraphQLSchema): GraphQLSchema {
+  return mapSchema(schema, {
+    [MapperKind.OBJECT_FIELD]: (config, fieldName, typeName) => {
+      if (config.resolve) return config;
+      const owner = schema.getType(typeName);
+      if (!(owner instanceof GraphQLObjectType) || typeName === 'Query' || typeName === 'Mutation') return config;
+      return { ...config, resolve: defaultResolver(config as GraphQLFieldConfig<Parent, GatewayContext>, fieldName, implementsResource(owner)) } as typeof config;
+    },
+  });
+}
+
+/** Enum values of required FHIR bindings map to FHIR codes: `IN_PROGRESS` ↔ `in-progress`. */
+export function fhirEnumValues(schema: GraphQLSchema, names: readonly string[]): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const name of names) {
+    const type = schema.getType(name);
+    if (!(type instanceof GraphQLEnumType)) throw new Error(`${name} is not an enum in the schema`);
+    out[name] = Object.fromEntries(type.getValues().map((v) => [v.name, v.name.toLowerCase().replace(/_/g, '-')]));
+  }
+  return out;
+}

@@ -1,0 +1,19 @@
+/** Parsing FHIR references (`Patient/123`, `http://host/fhir/Patient/123/_history/2`). */
+import { isResourceType, type ResourceType } from '../../connectors/types';
+import { isObject } from './fhir-json';
+
+export interface ParsedReference {
+  type: ResourceType;
+  id: string;
+}
+
+const REF_RE = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/;
+
+/** The type and id a reference points at, or undefined for contained, logical or unknown-type references. */
+export function parseReference(value: unknown): ParsedReference | undefined {
+  const reference = isObject(value) ? value.reference : value;
+  if (typeof reference !== 'string' || reference.startsWith('#')) return undefined;
+  const m = REF_RE.exec(reference);
+  if (!m || !m[1] || !m[2] || !isResourceType(m[1])) return undefined;
+  return { type: m[1], id: m[2] };
+}

@@ -1,0 +1,37 @@
+/**
+ * The one error formatter (style.md §6): every error leaves with a code from the closed list and a
+ * client-safe message. Unknown errors are logged with their details and reach clients as
+ * INTERNAL_SERVER_ERROR with a generic message — never a stack trace or a source's raw text.
+ */
+import { unwrapResolverError } from '@apollo/server/errors';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { ERROR_CODES, HealthgraphError, type ErrorCode } from '../errors';
+import type { Logger } from '../logger';
+
+const KNOWN = new Set<string>(ERROR_CODES);
+const RENAMED: Record<string, ErrorCode> = { OPERATION_RESOLUTION_FAILURE: 'BAD_REQUEST' };
+/** Extensions a client may see; anything else (exception details, http) is dropped. */
+const PUBLIC_EXTENSIONS = ['source', 'argument', 'depth', 'maxDepth', 'cost', 'maxCost', 'maxAliases'];
+
+function publicExtensions(extensions: Record<string, unknown> | undefined, code: ErrorCode): Record<string, unknown> {
+  const out: Record<string, unknown> = { code };
+  for (const key of PUBLIC_EXTENSIONS) if (extensions && extensions[key] !== undefined) out[key] = extensions[key];
+  return out;
+}
+
+export function createErrorFormatter(log: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof HealthgraphError) {
+      return { message: original.message, locations: formatted.locations, path: formatted.path, extensions: publicExtensions(original.extensions, original.code) };
+    }
+    const raw = formatted.extensions?.code;
+    const code = typeof raw === 'string' ? (RENAMED[raw] ?? (KNOWN.has(raw) ? (raw as ErrorCode) : undefined)) : undefined;
+    if (code && code !== 'INTERNAL_SERVER_ERROR') {
+      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: publicExtensions(formatted.extensions, code) };
+    }
+    const detail = original instanceof Error ? original : error instanceof GraphQLError ? error : undefined;
+    log.error({ err: detail, path: formatted.path }, 'internal error');
+    return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * The HTTP surface: GraphQL at /graphql (POST and GET; a browser gets the playground), /healthz,
+ * /readyz (with every source's state), /metrics, and the playground's own static assets.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HeaderMap, type ApolloServer } from '@apollo/server';
+import type { GatewayContext } from '../context';
+import type { SourceRegistry } from '../data/registry';
+import type { Logger } from '../logger';
+import type { Metrics } from './metrics';
+import type { Playground } from './playground';
+
+export interface HttpDeps {
+  apollo: ApolloServer<GatewayContext>;
+  registry: SourceRegistry;
+  metrics: Metrics;
+  log: Logger;
+  playground?: Playground;
+  maxRequestBytes: number;
+  maxBatchOperations: number;
+  createContext: (requestId: string) => GatewayContext;
+}
+
+class PayloadTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) return reject(new PayloadTooLarge());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new PayloadTooLarge());
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function graphqlError(res: ServerResponse, status: number, code: string, message: string): void {
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+
+function wantsHtml(req: IncomingMessage, search: string): boolean {
+  const accept = req.headers.accept ?? '';
+  return req.method === 'GET' && accept.includes('text/html') && !new URLSearchParams(search).has('query');
+}
+
+export function createRequestHandler(deps: HttpDeps) {
+  const { apollo, registry, metrics, log, playground } = deps;
+
+  async function graphql(req: IncomingMessage, res: ServerResponse, search: string, requestId: string): Promise<void> {
+    let body: unknown;
+    if (req.method === 'POST') {
+      const text = await readBody(req, deps.maxRequestBytes);
+      const contentType = req.headers['content-type'] ?? '';
+      if (contentType.includes('json')) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          return graphqlError(res, 400, 'BAD_REQUEST', 'The request body is not valid JSON');
+        }
+        if (Array.isArray(body) && body.length > deps.maxBatchOperations) {
+          return graphqlError(res, 400, 'QUERY_TOO_COMPLEX', `A batch may hold at most ${deps.maxBatchOperations} operations`);
+        }
+      } else body = text;
+    } else if (search.length > deps.maxRequestBytes) {
+      return graphqlError(res, 413, 'BAD_REQUEST', 'The request is too large');
+    }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const context = deps.createContext(requestId);
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
+      context: async () => context,
+    });
+    const out: Record<string, string> = { 'x-request-id': requestId, 'x-upstream-requests': String(context.upstream.total) };
+    for (const [key, value] of result.headers) out[key] = value;
+    if (result.body.kind === 'complete') {
+      out['content-length'] = String(Buffer.byteLength(result.body.string));
+      res.writeHead(result.status ?? 200, out);
+      res.end(result.body.string);
+      return;
+    }
+    res.writeHead(result.status ?? 200, out);
+    for await (const chunk of result.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+
+  async function ready(res: ServerResponse): Promise<void> {
+    const sources = await registry.statuses();
+    for (const s of sources) metrics.setSourceUp(s.id, s.state === 'up');
+    const up = sources.filter((s) => s.state === 'up').length;
+    const status = up === sources.length ? 'ready' : up > 0 ? 'degraded' : 'unavailable';
+    sendJson(res, up > 0 ? 200 : 503, {
+      status,
+      sources: sources.map((s) => ({ id: s.id, kind: s.kind, state: s.state, latencyMs: s.latencyMs, message: s.message })),
+    });
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse, path: string, search: string, requestId: string): Promise<string> {
+    if (path === '/graphql') {
+      if (playground && wantsHtml(req, search)) {
+        const html = playground.html();
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'cache-control': 'no-cache' });
+        res.end(html);
+      } else if (req.method === 'GET' || req.method === 'POST') await graphql(req, res, search, requestId);
+      else graphqlError(res, 405, 'BAD_REQUEST', 'Use GET or POST');
+      return '/graphql';
+    }
+    if (path === '/healthz') return sendJson(res, 200, { status: 'ok' }), '/healthz';
+    if (path === '/readyz') return await ready(res), '/readyz';
+    if (path === '/metrics') {
+      const { contentType, body } = await metrics.render();
+      res.writeHead(200, { 'content-type': contentType });
+      res.end(body);
+      return '/metrics';
+    }
+    if (playground && path.startsWith(playground.assetPrefix)) {
+      const asset = playground.asset(path);
+      if (asset) {
+        if (req.headers['if-none-match'] === asset.etag) res.writeHead(304, { etag: asset.etag }).end();
+        else res.writeHead(200, { 'content-type': asset.contentType, etag: asset.etag, 'cache-control': 'public, max-age=31536000, immutable' }).end(asset.body);
+        return '/playground';
+      }
+    }
+    if (path === '/') {
+      res.writeHead(302, { location: '/graphql' }).end();
+      return '/';
+    }
+    sendJson(res, 404, { error: 'not found' });
+    return 'other';
+  }
+
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const started = performance.now();
+    const header = req.headers['x-request-id'];
+    const requestId = typeof header === 'string' && REQUEST_ID_RE.test(header) ? header : randomUUID();
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const search = q < 0 ? '' : url.slice(q + 1);
+    route(req, res, path, search, requestId)
+      .catch((error: unknown) => {
+        if (error instanceof PayloadTooLarge) graphqlError(res, 413, 'BAD_REQUEST', `The request body exceeds ${deps.maxRequestBytes} bytes`);
+        else {
+          log.error({ err: error, requestId }, 'request failed');
+          if (!res.headersSent) graphqlError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+          else res.end();
+        }
+        return 'error';
+      })
+      .then((routeName) => {
+        metrics.observeHttp({ route: routeName, method: req.method ?? 'GET', status: res.statusCode, durationMs: performance.now() - started });
+      });
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * Query limits, enforced at validation time before anything is fetched: depth, aliases and cost
+ * (each object field costs 1; a list's cost multiplies by its `first`, so nested lists compound).
+ * Introspection fields are exempt from depth so tools and the playground keep working.
+ */
+import {
+  GraphQLError,
+  Kind,
+  getNamedType,
+  isListType,
+  isNonNullType,
+  type ASTVisitor,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
+import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+import type { LimitsConfig } from '../config/schema';
+
+function tooComplex(message: string, extensions: Record<string, unknown>): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', ...extensions } });
+}
+
+function depthOf(set: SelectionSetNode | undefined, fragments: Record<string, FragmentDefinitionNode>, seen: Set<string>): number {
+  if (!set) return 0;
+  let max = 0;
+  for (const selection of set.selections) {
+    let depth = 0;
+    if (selection.kind === Kind.FIELD) {
+      if (selection.name.value.startsWith('__')) continue;
+      depth = selection.selectionSet ? 1 + depthOf(selection.selectionSet, fragments, seen) : 1;
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      depth = depthOf(selection.selectionSet, fragments, seen);
+    } else {
+      const name = selection.name.value;
+      const fragment = fragments[name];
+      if (!fragment || seen.has(name)) continue;
+      depth = depthOf(fragment.selectionSet, fragments, new Set([...seen, name]));
+    }
+    max = Math.max(max, depth);
+  }
+  return max;
+}
+
+export function depthLimitRule(maxDepth: number): ValidationRule {
+  return (context: ValidationContext): ASTVisitor => {
+    const fragments: Record<string, FragmentDefinitionNode> = {};
+    for (const def of context.getDocument().definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
+    return {
+      OperationDefinition(node) {
+        const depth = depthOf(node.selectionSet, fragments, new Set());
+        if (depth > maxDepth) {
+          context.reportError(tooComplex(`Query depth ${depth} exceeds the limit of ${maxDepth}`, { depth, maxDepth }));
+        }
+      },
+    };
+  };
+}
+
+export function aliasLimitRule(maxAliases: number): ValidationRule {
+  return (context: ValidationContext): ASTVisitor => {
+    let aliases = 0;
+    let reported = false;
+    return {
+      Field(node) {
+        if (!node.alias) return;
+        aliases++;
+        if (aliases > maxAliases && !reported) {
+          reported = true;
+          context.reportError(tooComplex(`The query uses more than ${maxAliases} aliases`, { maxAliases }));
+        }
+      },
+    };
+  };
+}
+
+/** Lists multiply what is below them by their page size (`first`), or the number of ids asked for. */
+const listSizeEstimator: ComplexityEstimator = ({ args, childComplexity, field }) => {
+  if (typeof args.first === 'number') return 1 + Math.max(1, args.first) * childComplexity;
+  if (Array.isArray(args.ids)) return 1 + Math.max(1, args.ids.length) * childComplexity;
+  const type = isNonNullType(field.type) ? field.type.ofType : field.type;
+  const named = getNamedType(field.type);
+  const isObjectish = 'getFields' in named;
+  if (isListType(type) && isObjectish) return 1 + 5 * childComplexity;
+  return (isObjectish ? 1 : 0) + childComplexity;
+};
+
+/** The estimated cost of an operation with its variables; throws QUERY_TOO_COMPLEX over the limit. */
+export function checkCost(schema: GraphQLSchema, query: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>, maxCost: number): number {
+  const cost = getComplexity({ schema, query, operationName, variables, estimators: [listSizeEstimator] });
+  if (cost > maxCost) throw tooComplex(`Query cost ${cost} exceeds the limit of ${maxCost}`, { cost, maxCost, http: { status: 400 } });
+  return cost;
+}
+
+/** The static rules (depth, aliases). Cost depends on variables and is checked per request (checkCost). */
+export function staticLimitRules(limits: LimitsConfig): ValidationRule[] {
+  return [depthLimitRule(limits.maxDepth), aliasLimitRule(limits.maxAliases)];
+}

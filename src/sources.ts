@@ -1,0 +1,12 @@
+/** Creating connectors from source configs: one line per source kind. */
+import { FhirConnector } from '../connectors/fhir/connector';
+import type { Connector } from '../connectors/types';
+import type { SourceConfig } from './config/schema';
+import type { Logger } from './logger';
+
+export function createConnector(config: SourceConfig, log: Logger): Connector {
+  switch (config.kind) {
+    case 'fhir':
+      return new FhirConnector(config, log.child({ source: config.id }));
+  }
+}
