@@ -42,6 +42,9 @@ export interface ConnectionArgs {
   sort: SortSpec[];
 }
 
+/** Parent ids per batched request: keeps request URLs well under common 8–16 KB limits. */
+const MAX_IDS_PER_REQUEST = 100;
+
 const recordKey = (k: RecordKey): string => `${k.source}\u0000${k.type}\u0000${k.id}`;
 const pageKey = (k: PageKey): string => JSON.stringify([k.part.key, k.part.request, k.offset, k.limit, k.wantTotal]);
 
@@ -171,12 +174,19 @@ export class DataAccess {
   /** Fetches all records for several parents at once, then splits them per parent. Undefined when too many. */
   private async loadBatch(keys: PageKey[]): Promise<PartPage[] | undefined> {
     const first = keys[0]!;
-    const { source, request } = first.part;
+    const { request } = first.part;
     const ref = batchableRef(request.criteria)!;
     const ids = [...new Set(keys.map((k) => batchableRef(k.part.request.criteria)!.id))];
-    const merged: Criterion[] = request.criteria.map((c, i) => (i === ref.index ? { param: ref.param, ids } : c));
-    const all = await this.fetchAll({ ...first.part, request: { ...request, criteria: merged } });
-    if (!all) return undefined;
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += MAX_IDS_PER_REQUEST) chunks.push(ids.slice(i, i + MAX_IDS_PER_REQUEST));
+    const fetched = await Promise.all(
+      chunks.map((chunk) => {
+        const merged: Criterion[] = request.criteria.map((c, i) => (i === ref.index ? { param: ref.param, ids: chunk } : c));
+        return this.fetchAll({ ...first.part, request: { ...request, criteria: merged } });
+      }),
+    );
+    if (fetched.some((f) => f === undefined)) return undefined;
+    const all = fetched.flat() as SourceRecord[];
     const byParent = new Map<string, SourceRecord[]>();
     for (const record of all) {
       const parents = ref.param === 'patient' ? patientIdsOf(record.resource, record.type) : encounterIdsOf(record.resource, record.type);

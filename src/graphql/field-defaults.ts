@@ -94,7 +94,8 @@ function defaultResolver(config: GraphQLFieldConfig<Parent, GatewayContext>, fie
     return (parent, _args, ctx) => {
       const source = sourceOf(parent);
       const value = elementOf(parent, fieldName);
-      if (source === undefined) return isList ? [] : null;
+      // A plain model (an edge's `node`) already holds the record; FHIR elements hold references.
+      if (source === undefined) return value;
       return isList ? ctx.data.resolveMany(source, asArray(value), targets) : ctx.data.resolve(source, value, targets);
     };
   }
