@@ -5,7 +5,8 @@ NPM ?= npm
 STAMP := node_modules/.install-stamp
 PORT ?= 4000
 
-.PHONY: help install build codegen check-generated typecheck lint services stop-services test test-unit run demo bench clean
+
+.PHONY: help install build docs codegen check-generated typecheck lint services stop-services test test-unit run demo bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -25,6 +26,9 @@ codegen: $(STAMP) ## Regenerate resolver types from schema/*.graphql
 check-generated: $(STAMP) ## Fail when src/generated is stale against the SDL
 	@npx graphql-codegen --config codegen.yml --check >/dev/null 2>&1 || { echo "src/generated/graphql.ts is stale: run 'make codegen' and commit the result"; exit 1; }
 	@echo "generated code is up to date"
+
+docs: build ## Regenerate docs/schema.md and the configuration reference from the code
+	@scripts/gen-docs.sh
 
 typecheck: $(STAMP) ## Type-check everything, tests included
 	npx tsc -p tsconfig.json --noEmit

@@ -6,5 +6,5 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   testTimeout: 30000,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  transform: { '^.+\\.ts$': ['ts-jest', {}] },
 };

@@ -4,7 +4,10 @@ import { fhirAuthSchema } from './auth';
 
 export const fhirSourceSchema = z
   .object({
-    id: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'use 1–32 lower-case letters, digits, "_" or "-", starting with a letter'),
+    id: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'use 1–32 lower-case letters, digits, "_" or "-", starting with a letter')
+      .describe('Unique source id, used in gateway ids, errors, logs and metrics'),
     kind: z.literal('fhir'),
     url: z.string().url().describe('FHIR R4 base URL, e.g. http://127.0.0.1:8081/fhir'),
     auth: fhirAuthSchema.default({ type: 'none' }).describe('How to authenticate to the server: none | bearer | smart-backend | aws-sigv4'),
@@ -14,17 +17,17 @@ export const fhirSourceSchema = z
     maxConnections: z.number().int().min(1).max(1024).default(64).describe('Keep-alive connections to the server'),
     retry: z
       .object({
-        maxAttempts: z.number().int().min(1).max(10).default(3),
-        baseDelayMs: z.number().int().min(0).max(60_000).default(100),
-        maxDelayMs: z.number().int().min(0).max(120_000).default(2000),
+        maxAttempts: z.number().int().min(1).max(10).default(3).describe('Attempts per upstream request, the first included'),
+        baseDelayMs: z.number().int().min(0).max(60_000).default(100).describe('First backoff delay; doubles per retry, with jitter'),
+        maxDelayMs: z.number().int().min(0).max(120_000).default(2000).describe('Longest wait between attempts; a longer Retry-After fails the request'),
       })
       .strict()
       .default({})
       .describe('Retries on 429/502/503/504 and connection errors, with exponential backoff honouring Retry-After'),
     breaker: z
       .object({
-        failureThreshold: z.number().int().min(1).max(1000).default(5),
-        resetAfterMs: z.number().int().min(100).max(600_000).default(10_000),
+        failureThreshold: z.number().int().min(1).max(1000).default(5).describe('Consecutive failed attempts that open the circuit'),
+        resetAfterMs: z.number().int().min(100).max(600_000).default(10_000).describe('How long the circuit stays open before one trial request'),
       })
       .strict()
       .default({})

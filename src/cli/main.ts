@@ -3,7 +3,9 @@
  * never a stack trace.
  */
 import { parseArgs } from 'node:util';
+import { configReferenceMarkdown } from '../config/describe';
 import { loadConfig } from '../config/load';
+import { schemaReferenceMarkdown } from '../graphql/schema-docs';
 import { ConfigError } from '../errors';
 import { createLogger } from '../logger';
 import { createGateway } from '../server/gateway';
@@ -11,6 +13,7 @@ import { createGateway } from '../server/gateway';
 const USAGE = `Usage:
   healthgraph serve --config FILE [--port 4000] [--host 127.0.0.1]
   healthgraph config check --config FILE
+  healthgraph docs config|schema       print the configuration or schema reference (Markdown)
   healthgraph help
 
 Environment: LOG_LEVEL (default info), NODE_ENV=production turns introspection and the playground off.`;
@@ -61,6 +64,11 @@ export async function main(argv: string[]): Promise<number> {
       case 'config':
         if (rest[0] !== 'check') throw new UsageError('unknown config command');
         await configCheck(rest.slice(1));
+        return 0;
+      case 'docs':
+        if (rest[0] === 'config') process.stdout.write(`${configReferenceMarkdown()}\n`);
+        else if (rest[0] === 'schema') process.stdout.write(`${schemaReferenceMarkdown()}\n`);
+        else throw new UsageError('docs takes "config" or "schema"');
         return 0;
       case undefined:
       case 'help':

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { fhirSourceSchema } from '../../connectors/fhir/config';
 
 /** Source kinds: each connector folder contributes its own schema. */
-export const sourceSchema = z.discriminatedUnion('kind', [fhirSourceSchema]);
+export const sourceSchema = z.discriminatedUnion('kind', [fhirSourceSchema]).describe('A source; `kind` selects the connector: fhir (sql and mongo follow)');
 
 export const limitsSchema = z
   .object({
@@ -47,9 +47,9 @@ export const serverSchema = z
 
 export const configSchema = z
   .object({
-    sources: z.array(sourceSchema).min(1, 'configure at least one source').describe('The data sources'),
-    server: serverSchema.default({}),
-    limits: limitsSchema.default({}),
+    sources: z.array(sourceSchema).min(1, 'configure at least one source').describe('The data sources, one entry per source'),
+    server: serverSchema.default({}).describe('The HTTP server'),
+    limits: limitsSchema.default({}).describe('Protection against expensive or abusive requests'),
   })
   .strict()
   .superRefine((config, ctx) => {
