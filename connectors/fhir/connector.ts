@@ -18,7 +18,7 @@ import type {
 import { createAuthProvider } from './auth';
 import { capabilitiesFrom, defaultCapabilities, readCapabilityStatement } from './capabilities';
 import type { FhirSourceConfig } from './config';
-import { FhirHttpClient } from './http';
+import { FhirHttpClient, FhirHttpError } from './http';
 import { buildSearch, sortParam } from './query';
 
 /** The transport the connector needs; FhirHttpClient in production. */
@@ -81,6 +81,7 @@ export class FhirConnector implements Connector {
   }
 
   async getByIds(type: ResourceType, ids: readonly string[], ctx: CallContext): Promise<SourceRecord[]> {
+    if (ids.length === 1) return this.read(type, ids[0]!, ctx);
     const wanted = new Set(ids);
     const chunks: string[][] = [];
     for (let i = 0; i < ids.length; i += ID_CHUNK) chunks.push(ids.slice(i, i + ID_CHUNK));
@@ -90,6 +91,18 @@ export class FhirConnector implements Connector {
       ),
     );
     return pages.flatMap((page) => page.resources.filter((r) => r.resourceType === type && r.id !== undefined && wanted.has(r.id))).map((r) => this.toRecord(type, r));
+  }
+
+  /** A single record by a plain read (`GET Type/id`): cheaper than a search on most servers. */
+  private async read(type: ResourceType, id: string, ctx: CallContext): Promise<SourceRecord[]> {
+    if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) return [];
+    try {
+      const resource = (await this.transport.getJson(`${type}/${id}`, ctx)) as FhirResource | null;
+      return resource?.resourceType === type && resource.id === id ? [this.toRecord(type, resource)] : [];
+    } catch (error) {
+      if (error instanceof FhirHttpError && (error.status === 404 || error.status === 410)) return [];
+      throw error;
+    }
   }
 
   async search(request: SearchRequest, ctx: CallContext): Promise<SearchResult> {
