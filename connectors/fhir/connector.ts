@@ -162,7 +162,7 @@ export class FhirConnector implements Connector {
         if (entry.resource && entry.search?.mode !== 'include' && entry.search?.mode !== 'outcome') resources.push(entry.resource);
       }
       next = bundle?.link?.find((l) => l.relation === 'next')?.url;
-      if (resources.length > want || pages >= 1000) break;
+      if (resources.length >= want || pages >= 1000) break;
     }
     return { resources, total, hasNext: next !== undefined };
   }
