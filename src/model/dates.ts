@@ -15,14 +15,15 @@ export interface InstantRange {
 
 export type Precision = 'year' | 'month' | 'day' | 'minute' | 'second' | 'millisecond';
 
+/** Whether a string is a FHIR date/dateTime/instant naming a real calendar day and time. */
 export function isFhirDate(value: string): boolean {
-  return DATE_RE.test(value);
+  return instantRange(value) !== undefined;
 }
 
 /** The precision a FHIR date string was written with, or undefined for an invalid one. */
 export function precisionOf(value: string): Precision | undefined {
   const m = DATE_RE.exec(value);
-  if (!m) return undefined;
+  if (!m || instantRange(value) === undefined) return undefined;
   if (m[7]) return 'millisecond';
   if (m[6]) return 'second';
   if (m[4]) return 'minute';
@@ -39,11 +40,15 @@ export function instantRange(value: string): InstantRange | undefined {
   const month = m[2] ? Number(m[2]) - 1 : undefined;
   const day = m[3] ? Number(m[3]) : undefined;
   if (month === undefined) return { start: Date.UTC(year, 0, 1), end: Date.UTC(year + 1, 0, 1) - 1 };
-  if (month > 11) return undefined;
+  if (month < 0 || month > 11) return undefined;
   if (day === undefined) return { start: Date.UTC(year, month, 1), end: Date.UTC(year, month + 1, 1) - 1 };
-  if (day < 1 || day > 31) return undefined;
+  const daysInMonth = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  if (day < 1 || day > daysInMonth) return undefined;
   if (!m[4]) return { start: Date.UTC(year, month, day), end: Date.UTC(year, month, day + 1) - 1 };
-  const offsetMs = zoneOffsetMs(m[8]);
+  const zone = m[8];
+  if (Number(m[4]) > 23 || Number(m[5]) > 59 || (m[6] !== undefined && Number(m[6]) > 59)) return undefined;
+  if (zone && zone !== 'Z' && (Number(zone.slice(1, 3)) > 14 || Number(zone.slice(4, 6)) > 59)) return undefined;
+  const offsetMs = zoneOffsetMs(zone);
   const seconds = m[6] ? Number(m[6]) : 0;
   const millis = m[7] ? Math.floor(Number(m[7]) * 1000) : 0;
   const start = Date.UTC(year, month, day, Number(m[4]), Number(m[5]), seconds, millis) - offsetMs;
