@@ -8,7 +8,7 @@ import { configSchema, type GatewayConfig } from './schema';
 const ENV_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /** Replaces `${NAME}` (or `${NAME:-default}`) in every string value. A missing variable is an error. */
-export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: string[] = []): unknown {
+export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: (string | number)[] = []): unknown {
   if (typeof value === 'string') {
     return value.replace(ENV_RE, (_, name: string, fallback: string | undefined) => {
       const found = env[name] ?? fallback;
@@ -16,7 +16,7 @@ export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: stri
       return found;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, [...path, String(i)]));
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, [...path, i]));
   if (typeof value === 'object' && value !== null) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, [...path, k])]));
   }
