@@ -62,8 +62,9 @@ export class DataAccess {
   }
 
   /** One record by source record id, or null when it does not exist or may not be seen. */
-  get(source: string, type: ResourceType, id: string): Promise<SourceRecord | null> {
-    return this.records.load({ source, type, id });
+  async get(source: string, type: ResourceType, id: string): Promise<SourceRecord | null> {
+    const record = await this.records.load({ source, type, id });
+    return record && this.options.policy.release(record);
   }
 
   /** The record a FHIR reference in `fromSource` points at, when it is one of the allowed types. */
@@ -88,7 +89,9 @@ export class DataAccess {
     const pages = await Promise.all(
       parts.map((part) => this.pages.load({ part, offset: offsets[part.key] ?? 0, limit: args.first + 1, wantTotal: args.wantTotal })),
     );
-    return mergePages(pages, args.sort, args.first, fp, Boolean(args.after));
+    const connection = mergePages(pages, args.sort, args.first, fp, Boolean(args.after));
+    for (const edge of connection.edges) edge.node = this.options.policy.release(edge.node);
+    return connection;
   }
 
   private async loadRecords(keys: readonly RecordKey[]): Promise<(SourceRecord | null | Error)[]> {
@@ -108,7 +111,7 @@ export class DataAccess {
           const connector = this.options.registry.require(source);
           if (!connector.capabilities().types[type] || this.options.policy.searchConstraints(source, type) === null) return;
           const ids = [...new Set(group.map((k) => k.id))];
-          const records = this.options.policy.filter(await connector.getByIds(type, ids, this.options.call));
+          const records = await this.options.policy.filter(await connector.getByIds(type, ids, this.options.call));
           for (const record of records) found.set(recordKey(record), record);
         } catch (error) {
           failures.set(`${source}\u0000${type}`, error as Error);
@@ -219,7 +222,7 @@ export class DataAccess {
       this.options.call,
     );
     if (result.records.length > limit || result.hasMore) return undefined;
-    let records = this.options.policy.filter(result.records);
+    let records = await this.options.policy.filter(result.records);
     this.prime(records);
     if (plan.residual.length > 0) records = records.filter((r) => matchesAll(r.resource, r.type, plan.residual));
     if (!plan.sortPushed) records = [...records].sort(comparator(part.request.sort));
@@ -250,7 +253,7 @@ export class DataAccess {
       { type: part.request.type, criteria: plan.pushed, sort: part.request.sort, limit: key.limit, offset: key.offset, wantTotal: key.wantTotal },
       this.options.call,
     );
-    const records = this.options.policy.filter(result.records);
+    const records = await this.options.policy.filter(result.records);
     this.prime(records);
     return {
       key: part.key,

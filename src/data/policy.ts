@@ -16,12 +16,18 @@ export interface AccessPolicy {
    * in the gateway after filtering, so that pages and totals never count what was removed.
    */
   postFilters(source: string, type: ResourceType): boolean;
-  /** Removes records the caller may not see. */
-  filter(records: SourceRecord[]): SourceRecord[];
+  /** Removes records the caller may not see (before paging, so totals never count them). */
+  filter(records: SourceRecord[]): Promise<SourceRecord[]>;
+  /**
+   * The record as it may be shown: fields the caller may not see are redacted. Runs on every
+   * record handed to a resolver, after paging; also the place where disclosures are recorded.
+   */
+  release(record: SourceRecord): SourceRecord;
 }
 
 export const ALLOW_ALL: AccessPolicy = {
   searchConstraints: () => [],
   postFilters: () => false,
-  filter: (records) => records,
+  filter: async (records) => records,
+  release: (record) => record,
 };
