@@ -10,7 +10,12 @@
 # in .services/. Services run the compiled JavaScript in dist/ (build first: npx tsc -p tsconfig.build.json).
 #
 # Environment: FHIR_PORT (8081), FAULTY_PORT (8082), FHIR_SYNTHEA_PATIENTS (60), SERVICES_HOST (127.0.0.1),
-#              SERVICES_TIMEOUT (seconds to wait for readiness, 90).
+#              SERVICES_TIMEOUT (seconds to wait for readiness, 90),
+#              PG_PORT (5433), MARIADB_PORT (3307), CLAIMS_SYNTHEA_PATIENTS (FHIR_SYNTHEA_PATIENTS).
+#
+# A service may also define <name>_available, which prints why and fails when the service cannot run on
+# this machine (e.g. its Debian package is missing and we are not root); it is then skipped, and the
+# tests that need it skip themselves.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,7 +26,15 @@ FHIR_PORT="${FHIR_PORT:-8081}"
 FAULTY_PORT="${FAULTY_PORT:-8082}"
 FHIR_SYNTHEA_PATIENTS="${FHIR_SYNTHEA_PATIENTS:-60}"
 
-SERVICES=(fhir faulty)
+PG_PORT="${PG_PORT:-5433}"
+MARIADB_PORT="${MARIADB_PORT:-3307}"
+# The test databases' login (loopback only): a read-write owner and a read-only user.
+SQL_USER=healthgraph
+SQL_PASSWORD=healthgraph
+SQL_RO_USER=healthgraph_ro
+SQL_RO_PASSWORD=healthgraph_ro
+
+SERVICES=(fhir faulty postgres mariadb sqldata)
 
 mkdir -p "$STATE_DIR"
 
@@ -71,11 +84,12 @@ wait_ready() {
   return 1
 }
 
+# Sends SIGTERM and waits up to $2 tenths of a second (default 50) before SIGKILL.
 stop_pid() {
-  local name="$1" pid
+  local name="$1" tries="${2:-50}" pid
   if pid="$(running_pid "$name")"; then
     kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
+    for _ in $(seq 1 "$tries"); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
@@ -98,14 +112,18 @@ require_build() {
 
 # Starts a service unless it is already healthy; a started-but-unhealthy one is restarted.
 ensure_started() {
-  local name="$1"
+  local name="$1" why
+  if declare -F "${name}_available" >/dev/null && ! why="$("${name}_available" 2>&1)"; then
+    echo "$name: skipped ($why)"
+    return 0
+  fi
   if "${name}_healthy"; then
     echo "$name: already running ($("${name}_describe"))"
     return 0
   fi
   if running_pid "$name" >/dev/null; then
     echo "$name: running but not healthy; restarting"
-    stop_pid "$name" >/dev/null
+    "${name}_stop" >/dev/null
   fi
   "${name}_start"
   wait_ready "$name" "${name}_healthy"
@@ -133,6 +151,167 @@ faulty_start() {
 }
 faulty_stop() { stop_pid faulty; }
 
+# --- Test databases: PostgreSQL and MariaDB from the Debian packages, run directly (no systemd) -----
+#
+# Each server keeps its data directory, socket and server log in .services/<name>/ — or, when we are
+# root and the server's system user cannot reach this checkout (say it lies under /root), in
+# /var/tmp/healthgraph-<hash of the checkout path>/<name>/. Durability is switched off: test data only.
+
+# Runs a command as a server's system user when we are root (neither server runs as root).
+as_user() {
+  local user="$1"; shift
+  if [[ $(id -u) -eq 0 ]]; then runuser -u "$user" -- "$@"; else "$@"; fi
+}
+
+# The directory for a server's files, created and owned by its system user.
+db_dir() {
+  local name="$1" user="$2" dir="$STATE_DIR/$1"
+  if [[ $(id -u) -eq 0 ]] && ! runuser -u "$user" -- test -x "$STATE_DIR" 2>/dev/null; then
+    dir="/var/tmp/healthgraph-$(printf %s "$ROOT" | sha256sum | cut -c1-12)/$name"
+  fi
+  mkdir -p "$dir"
+  [[ $(id -u) -ne 0 ]] || chown "$user": "$dir"
+  echo "$dir"
+}
+
+# Prints the last lines of a server's own log (it is not the service log: the server user writes it).
+server_log_tail() {
+  [[ -f "$1" ]] && { echo "--- last lines of $1:" >&2; tail -n 20 "$1" >&2; }
+  return 0
+}
+
+# PostgreSQL: database healthgraph_test (the loader adds schemas cdm and claims), on $HOST:$PG_PORT.
+pg_bin() {
+  local dir
+  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  [[ -n "$dir" ]] || dir="$(dirname "$(command -v pg_ctl 2>/dev/null || echo /nonexistent/pg_ctl)")"
+  echo "$dir"
+}
+postgres_url() { echo "postgres://$SQL_USER:$SQL_PASSWORD@$HOST:$PG_PORT/healthgraph_test"; }
+postgres_available() {
+  [[ -x "$(pg_bin)/initdb" ]] || { echo "PostgreSQL is not installed; scripts/install-system-deps.sh installs it as root"; return 1; }
+  [[ $(id -u) -ne 0 ]] || id postgres >/dev/null 2>&1 || { echo "there is no postgres system user"; return 1; }
+}
+postgres_healthy() {
+  [[ -x "$(pg_bin)/psql" ]] &&
+    PGPASSWORD="$SQL_PASSWORD" PGCONNECT_TIMEOUT=2 "$(pg_bin)/psql" -h "$HOST" -p "$PG_PORT" -U "$SQL_USER" \
+      -d healthgraph_test -Atqc 'select 1' >/dev/null 2>&1
+}
+postgres_describe() { echo "postgres://$SQL_USER:***@$HOST:$PG_PORT/healthgraph_test"; }
+postgres_start() {
+  local bin dir
+  bin="$(pg_bin)"
+  dir="$(db_dir postgres postgres)"
+  : >"$(log_file postgres)"
+  if [[ ! -f "$dir/data/PG_VERSION" ]]; then
+    rm -rf "$dir/data"
+    as_user postgres "$bin/initdb" -D "$dir/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+      -E UTF8 --locale=C.UTF-8 --no-sync >>"$(log_file postgres)" 2>&1
+  fi
+  if ! as_user postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t "$TIMEOUT" -o \
+    "-p $PG_PORT -c listen_addresses=$HOST -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    start >>"$(log_file postgres)" 2>&1; then
+    server_log_tail "$dir/server.log"
+    return 1
+  fi
+  head -n 1 "$dir/data/postmaster.pid" >"$(pid_file postgres)"
+  # Users and database, idempotently; the read-only user can read every table the owner creates.
+  as_user postgres "$bin/psql" -h "$dir" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -q \
+    >>"$(log_file postgres)" 2>&1 <<SQL
+SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', '$SQL_USER', '$SQL_PASSWORD')
+  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$SQL_USER') \gexec
+SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', '$SQL_RO_USER', '$SQL_RO_PASSWORD')
+  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$SQL_RO_USER') \gexec
+SELECT 'CREATE DATABASE healthgraph_test OWNER $SQL_USER'
+  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'healthgraph_test') \gexec
+\connect healthgraph_test
+ALTER DEFAULT PRIVILEGES FOR ROLE $SQL_USER GRANT USAGE ON SCHEMAS TO $SQL_RO_USER;
+ALTER DEFAULT PRIVILEGES FOR ROLE $SQL_USER GRANT SELECT ON TABLES TO $SQL_RO_USER;
+SQL
+}
+postgres_stop() {
+  local dir
+  if running_pid postgres >/dev/null; then
+    dir="$(db_dir postgres postgres)"
+    as_user postgres "$(pg_bin)/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+  stop_pid postgres
+}
+
+# MariaDB: databases cdm and claims (created by the loader), on $HOST:$MARIADB_PORT.
+mariadbd_bin() { command -v mariadbd 2>/dev/null || echo /usr/sbin/mariadbd; }
+mariadb_url() { echo "mysql://$SQL_USER:$SQL_PASSWORD@$HOST:$MARIADB_PORT"; }
+mariadb_available() {
+  [[ -x "$(mariadbd_bin)" ]] && command -v mariadb-install-db >/dev/null 2>&1 ||
+    { echo "MariaDB is not installed; scripts/install-system-deps.sh installs it as root"; return 1; }
+  [[ $(id -u) -ne 0 ]] || id mysql >/dev/null 2>&1 || { echo "there is no mysql system user"; return 1; }
+}
+mariadb_healthy() {
+  command -v mariadb >/dev/null 2>&1 &&
+    MYSQL_PWD="$SQL_PASSWORD" mariadb --no-defaults --protocol=tcp -h "$HOST" -P "$MARIADB_PORT" -u "$SQL_USER" \
+      --connect-timeout=2 -e 'select 1' >/dev/null 2>&1
+}
+mariadb_describe() { echo "mysql://$SQL_USER:***@$HOST:$MARIADB_PORT/{cdm,claims}"; }
+mariadb_start() {
+  local dir as_mysql=() admin
+  dir="$(db_dir mariadb mysql)"
+  [[ $(id -u) -ne 0 ]] || as_mysql=(--user=mysql)
+  : >"$(log_file mariadb)"
+  if [[ ! -d "$dir/data/mysql" ]]; then
+    rm -rf "$dir/data"
+    mariadb-install-db --no-defaults --datadir="$dir/data" "${as_mysql[@]}" --auth-root-authentication-method=socket \
+      --skip-test-db >>"$(log_file mariadb)" 2>&1 || { tail -n 20 "$(log_file mariadb)" >&2; return 1; }
+  fi
+  nohup "$(mariadbd_bin)" --no-defaults "${as_mysql[@]}" --datadir="$dir/data" --socket="$dir/mariadbd.sock" \
+    --port="$MARIADB_PORT" --bind-address="$HOST" --pid-file="$dir/mariadbd.pid" --log-error="$dir/server.log" \
+    --skip-name-resolve --skip-log-bin --local-infile=1 --max-allowed-packet=64M \
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+    --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 \
+    >>"$(log_file mariadb)" 2>&1 </dev/null &
+  echo $! >"$(pid_file mariadb)"
+  # The socket answers before TCP does; the install made an account for the OS user (root or us).
+  admin=(mariadb --no-defaults -S "$dir/mariadbd.sock" -u "$(id -un)")
+  local deadline=$((SECONDS + TIMEOUT))
+  until "${admin[@]}" -e 'select 1' >/dev/null 2>&1; do
+    if ! running_pid mariadb >/dev/null || ((SECONDS >= deadline)); then
+      server_log_tail "$dir/server.log"
+      return 1
+    fi
+    sleep 0.2
+  done
+  "${admin[@]}" >>"$(log_file mariadb)" 2>&1 <<SQL
+CREATE USER IF NOT EXISTS '$SQL_USER'@'%' IDENTIFIED BY '$SQL_PASSWORD';
+GRANT ALL PRIVILEGES ON \`cdm\`.* TO '$SQL_USER'@'%';
+GRANT ALL PRIVILEGES ON \`claims\`.* TO '$SQL_USER'@'%';
+GRANT ALL PRIVILEGES ON \`hg\\_%\`.* TO '$SQL_USER'@'%';
+CREATE USER IF NOT EXISTS '$SQL_RO_USER'@'%' IDENTIFIED BY '$SQL_RO_PASSWORD';
+GRANT SELECT ON \`cdm\`.* TO '$SQL_RO_USER'@'%';
+GRANT SELECT ON \`claims\`.* TO '$SQL_RO_USER'@'%';
+SQL
+}
+mariadb_stop() { stop_pid mariadb 300; }
+
+# The OMOP and claims datasets in PostgreSQL, MariaDB and SQLite (.services/sqlite/). Loading is skipped
+# when each database already holds the same input (a content hash in hg_load_marker); without
+# ../shared/data nothing is loaded and the tests that need the data skip.
+sqldata_loader() {
+  PG_PORT="$PG_PORT" MARIADB_PORT="$MARIADB_PORT" SERVICES_HOST="$HOST" \
+    CLAIMS_SYNTHEA_PATIENTS="${CLAIMS_SYNTHEA_PATIENTS:-$FHIR_SYNTHEA_PATIENTS}" \
+    node "$ROOT/dist/test/peers/sql/load.js" "$@"
+}
+sqldata_available() {
+  [[ -f "$ROOT/dist/test/peers/sql/load.js" ]] || { echo "dist/test/peers/sql/load.js is missing: build first"; return 1; }
+}
+sqldata_healthy() { sqldata_loader --check >/dev/null 2>&1; }
+sqldata_describe() { echo "omop + claims in postgres schemas cdm/claims, mariadb databases cdm/claims, .services/sqlite/{omop,claims}.db"; }
+sqldata_start() {
+  : >"$(log_file sqldata)"
+  if ! sqldata_loader 2>&1 | tee -a "$(log_file sqldata)" | sed 's/^/sqldata: /'; then
+    return 1
+  fi
+}
+sqldata_stop() { echo "sqldata: nothing to stop (the data stays loaded)"; }
+
 # --- commands --------------------------------------------------------------------------------------
 
 cmd_start() {
@@ -151,8 +330,11 @@ cmd_stop() {
 
 cmd_status() {
   local name failed=0
+  local why
   for name in "${SERVICES[@]}"; do
-    if "${name}_healthy"; then
+    if declare -F "${name}_available" >/dev/null && ! why="$("${name}_available" 2>&1)"; then
+      echo "$name: unavailable ($why)"
+    elif "${name}_healthy"; then
       echo "$name: up ($("${name}_describe"))"
     elif running_pid "$name" >/dev/null; then
       echo "$name: starting or unhealthy (pid $(running_pid "$name"))"
