@@ -84,6 +84,8 @@ const listSizeEstimator: ComplexityEstimator = ({ args, childComplexity, field }
   const type = isNonNullType(field.type) ? field.type.ofType : field.type;
   const named = getNamedType(field.type);
   const isObjectish = 'getFields' in named;
+  // A connection's `edges` hold at most `first` items, and the connection field already multiplied by it.
+  if (isListType(type) && isObjectish && named.name.endsWith('Edge')) return 1 + childComplexity;
   if (isListType(type) && isObjectish) return 1 + 5 * childComplexity;
   return (isObjectish ? 1 : 0) + childComplexity;
 };
