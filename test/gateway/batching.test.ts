@@ -5,7 +5,7 @@
  * answers the peer gives, and nothing is shared between requests.
  */
 import { startRecordingProxy, type RecordedUpstream, type RecordingProxy } from '../support/recording-proxy';
-import { dataOf, fhirSource, gatewayId, searchAll, searchFhir, startGateway, type TestGateway } from '../support/services';
+import { dataOf, fhirSource, gatewayId, searchAll, searchFhir, startGateway, type QueryResult, type TestGateway } from '../support/services';
 
 let proxy: RecordingProxy;
 let gw: TestGateway;
@@ -55,7 +55,7 @@ const countByType = (requests: RecordedUpstream[]): Record<string, number> => re
 const byType = (): Record<string, number> => countByType(proxy.searches());
 
 describe('a query for 50 patients with their conditions and encounters', () => {
-  let result: Awaited<ReturnType<TestGateway['query']>>;
+  let result: QueryResult;
   let patients: PatientNode[];
   let upstream: RecordedUpstream[];
 
