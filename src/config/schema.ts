@@ -4,9 +4,10 @@
  */
 import { z } from 'zod';
 import { fhirSourceSchema } from '../../connectors/fhir/config';
+import { mongoSourceSchema } from '../../connectors/mongo/config';
 
 /** Source kinds: each connector folder contributes its own schema. */
-export const sourceSchema = z.discriminatedUnion('kind', [fhirSourceSchema]).describe('A source; `kind` selects the connector: fhir (sql and mongo follow)');
+export const sourceSchema = z.discriminatedUnion('kind', [fhirSourceSchema, mongoSourceSchema]).describe('A source; `kind` selects the connector: fhir, mongo (sql follows)');
 
 export const limitsSchema = z
   .object({

@@ -103,7 +103,8 @@ describe('environment variables in the config', () => {
       { FHIR_URL: 'http://fhir.example/r4', FHIR_TOKEN: 's3cret' },
     );
     expect(config.sources[0]!.url).toBe('http://fhir.example/r4');
-    expect(config.sources[0]!.auth).toMatchObject({ type: 'bearer', token: 's3cret' });
+    const first = config.sources[0]!;
+    expect(first.kind === 'fhir' && first.auth).toMatchObject({ type: 'bearer', token: 's3cret' });
   });
 
   it('${VAR:-default} uses the default only when the variable is unset', () => {
