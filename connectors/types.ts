@@ -28,6 +28,7 @@ export const RESOURCE_TYPES = [
   'PractitionerRole',
   'Organization',
   'Location',
+  'Consent',
 ] as const;
 
 export type ResourceType = (typeof RESOURCE_TYPES)[number];

@@ -1,4 +1,4 @@
-import type { Criterion, ResourceType, SourceRecord } from '../connectors/types';
+import { RESOURCE_TYPES, type Criterion, type ResourceType, type SourceRecord } from '../connectors/types';
 import type { GatewayContext } from '../src/context';
 import type { Part } from '../src/data/connection';
 import { badInput } from '../src/errors';
@@ -6,6 +6,9 @@ import type { Resolvers, PatientFilter } from '../src/generated/graphql';
 import { pageSize, parseRange, parseToken, patientSort, selectsField } from '../src/graphql/arguments';
 import { tryDecodeId } from '../src/ids';
 import { isFhirDate } from '../src/model/dates';
+
+/** Resource types the graph serves; others (Consent) are read only inside the gateway. */
+const GRAPH_TYPES = new Set<ResourceType>(RESOURCE_TYPES.filter((t) => t !== 'Consent'));
 
 const GENDER: Record<string, string> = { MALE: 'male', FEMALE: 'female', OTHER: 'other', UNKNOWN: 'unknown' };
 
@@ -39,7 +42,7 @@ export function patientCriteria(filter: PatientFilter | null | undefined): Crite
 /** A record by gateway id, or null when the id is unknown, malformed, of another type, or not visible. */
 async function byGatewayId(ctx: GatewayContext, id: string, types?: readonly ResourceType[]): Promise<SourceRecord | null> {
   const decoded = tryDecodeId(id);
-  if (!decoded || (types && !types.includes(decoded.type)) || !ctx.data.registry.get(decoded.source)) return null;
+  if (!decoded || !GRAPH_TYPES.has(decoded.type) || (types && !types.includes(decoded.type)) || !ctx.data.registry.get(decoded.source)) return null;
   return ctx.data.get(decoded.source, decoded.type, decoded.id);
 }
 

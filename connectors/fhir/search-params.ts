@@ -39,6 +39,7 @@ export const FHIR_PARAMS: Record<ResourceType, ParamNames> = {
   PractitionerRole: { _id: '_id', identifier: 'identifier' },
   Organization: { _id: '_id', identifier: 'identifier', name: 'name' },
   Location: { _id: '_id', identifier: 'identifier', name: 'name' },
+  Consent: { _id: '_id', patient: 'patient', status: 'status', category: 'category', date: 'date', identifier: 'identifier' },
 };
 
 /** The FHIR search parameter each sort field sorts by (the `date` sort uses the type's date parameter). */

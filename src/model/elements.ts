@@ -131,6 +131,8 @@ export const ELEMENTS: Record<ResourceType, TypeElements> = {
   PractitionerRole: {},
   Organization: {},
   Location: {},
+  /** Read by the consent service (src/consent), never served through the graph. */
+  Consent: { patient: ['patient'], date: ['dateTime'], category: ['category'], status: 'status' },
 };
 
 /** The medication resource types, in the order the `medications` connection merges them. */
