@@ -19,13 +19,26 @@ function publicExtensions(extensions: Record<string, unknown> | undefined, code:
   return out;
 }
 
+/** Apollo re-codes validation-rule errors as GRAPHQL_VALIDATION_FAILED; a limit rule keeps its own code. */
+function limitCode(error: unknown): string | undefined {
+  const rule = error instanceof GraphQLError ? error.originalError : undefined;
+  return rule instanceof GraphQLError && rule.extensions.code === 'QUERY_TOO_COMPLEX' ? 'QUERY_TOO_COMPLEX' : undefined;
+}
+
+/** Apollo raises some request errors (e.g. an APQ hash mismatch) with only an HTTP 4xx status and no code. */
+function clientErrorCode(error: unknown): string | undefined {
+  if (!(error instanceof GraphQLError) || error.extensions.code !== undefined) return undefined;
+  const status = (error.extensions.http as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500 ? 'BAD_REQUEST' : undefined;
+}
+
 export function createErrorFormatter(log: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     if (original instanceof HealthgraphError) {
       return { message: original.message, locations: formatted.locations, path: formatted.path, extensions: publicExtensions(original.extensions, original.code) };
     }
-    const raw = formatted.extensions?.code;
+    const raw = limitCode(original) ?? clientErrorCode(original) ?? formatted.extensions?.code;
     const code = typeof raw === 'string' ? (RENAMED[raw] ?? (KNOWN.has(raw) ? (raw as ErrorCode) : undefined)) : undefined;
     if (code && code !== 'INTERNAL_SERVER_ERROR') {
       return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: publicExtensions(formatted.extensions, code) };

@@ -92,7 +92,14 @@ const listSizeEstimator: ComplexityEstimator = ({ args, childComplexity, field }
 
 /** The estimated cost of an operation with its variables; throws QUERY_TOO_COMPLEX over the limit. */
 export function checkCost(schema: GraphQLSchema, query: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>, maxCost: number): number {
-  const cost = getComplexity({ schema, query, operationName, variables, estimators: [listSizeEstimator] });
+  let cost: number;
+  try {
+    cost = getComplexity({ schema, query, operationName, variables, estimators: [listSizeEstimator] });
+  } catch (error) {
+    // getComplexity coerces the variables itself; a bad variable is the client's mistake, not an internal error.
+    if (error instanceof GraphQLError) throw new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+    throw error;
+  }
   if (cost > maxCost) throw tooComplex(`Query cost ${cost} exceeds the limit of ${maxCost}`, { cost, maxCost, http: { status: 400 } });
   return cost;
 }
