@@ -11,7 +11,8 @@
 #
 # Environment: FHIR_PORT (8081), FAULTY_PORT (8082), FHIR_SYNTHEA_PATIENTS (60), SERVICES_HOST (127.0.0.1),
 #              SERVICES_TIMEOUT (seconds to wait for readiness, 90),
-#              PG_PORT (5433), MARIADB_PORT (3307), CLAIMS_SYNTHEA_PATIENTS (FHIR_SYNTHEA_PATIENTS).
+#              PG_PORT (5433), MARIADB_PORT (3307), CLAIMS_SYNTHEA_PATIENTS (FHIR_SYNTHEA_PATIENTS),
+#              FERRETDB_PORT (27018), HG_TOOLS_DIR (where FerretDB is built, ~/.cache/healthgraph).
 #
 # A service may also define <name>_available, which prints why and fails when the service cannot run on
 # this machine (e.g. its Debian package is missing and we are not root); it is then skipped, and the
@@ -28,13 +29,14 @@ FHIR_SYNTHEA_PATIENTS="${FHIR_SYNTHEA_PATIENTS:-60}"
 
 PG_PORT="${PG_PORT:-5433}"
 MARIADB_PORT="${MARIADB_PORT:-3307}"
+FERRETDB_PORT="${FERRETDB_PORT:-27018}"
 # The test databases' login (loopback only): a read-write owner and a read-only user.
 SQL_USER=healthgraph
 SQL_PASSWORD=healthgraph
 SQL_RO_USER=healthgraph_ro
 SQL_RO_PASSWORD=healthgraph_ro
 
-SERVICES=(fhir faulty postgres mariadb sqldata)
+SERVICES=(fhir faulty postgres mariadb sqldata ferretdb)
 
 mkdir -p "$STATE_DIR"
 
@@ -311,6 +313,35 @@ sqldata_start() {
   fi
 }
 sqldata_stop() { echo "sqldata: nothing to stop (the data stays loaded)"; }
+
+# --- FerretDB: a MongoDB-wire server (SQLite backend) for the MongoDB lake --------------------------
+#
+# Built once per machine from the Go module proxy by scripts/ferretdb/build.sh (kept in ~/.cache/healthgraph,
+# several minutes cold); data in .services/ferretdb/. Loopback only, no auth, telemetry off.
+ferretdb_url() { echo "mongodb://$HOST:$FERRETDB_PORT/"; }
+ferretdb_available() {
+  [[ -x "$("$ROOT/scripts/ferretdb/build.sh" --path)" ]] || command -v go >/dev/null 2>&1 ||
+    { echo "FerretDB is not built and Go is not installed to build it"; return 1; }
+}
+ferretdb_healthy() {
+  (cd "$ROOT" && node -e '
+    const { MongoClient } = require("mongodb");
+    const c = new MongoClient(process.argv[1], { serverSelectionTimeoutMS: 1500 });
+    c.db("admin").command({ ping: 1 }).then(() => process.exit(0), () => process.exit(1)).finally(() => c.close());
+  ' "$(ferretdb_url)") >/dev/null 2>&1
+}
+ferretdb_describe() { echo "$(ferretdb_url), FerretDB $(basename "$("$ROOT/scripts/ferretdb/build.sh" --path)" | sed 's/^ferretdb-//'), SQLite in .services/ferretdb/"; }
+ferretdb_start() {
+  local bin
+  bin="$("$ROOT/scripts/ferretdb/build.sh")"
+  mkdir -p "$STATE_DIR/ferretdb"
+  : >"$(log_file ferretdb)"
+  nohup "$bin" --handler=sqlite --sqlite-url="file:$STATE_DIR/ferretdb/" --state-dir="$STATE_DIR/ferretdb" \
+    --listen-addr="$HOST:$FERRETDB_PORT" --debug-addr="" --telemetry=disable --log-level=WARN \
+    >>"$(log_file ferretdb)" 2>&1 </dev/null &
+  echo $! >"$(pid_file ferretdb)"
+}
+ferretdb_stop() { stop_pid ferretdb; }
 
 # --- commands --------------------------------------------------------------------------------------
 
