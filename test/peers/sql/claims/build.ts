@@ -1,0 +1,376 @@
+/**
+ * Builds the claims warehouse (docs/sources/claims-layout.md) from Synthea transaction bundles: one
+ * member per Patient, a header per Claim, lines per Claim item with the EOB's adjudication, pharmacy
+ * detail from the prescription, eligibility spans inferred from the payer on each claim. Pure and
+ * deterministic: the same bundles in the same order give the same rows.
+ */
+import type {
+  Bundle,
+  Claim,
+  Coding,
+  Condition,
+  ExplanationOfBenefit,
+  MedicationRequest,
+  Organization,
+  Patient,
+  Practitioner,
+  Resource,
+} from '@medplum/fhirtypes';
+import type { TableRows } from '../dataset';
+import type { Value } from '../targets';
+import { CLAIMS_TABLES } from './tables';
+
+type Row = Record<string, Value>;
+
+const SYNTHEA = 'https://github.com/synthetichealth/synthea';
+const MRN_SYSTEM = 'http://hospital.smarthealthit.org';
+const SSN_SYSTEM = 'http://hl7.org/fhir/sid/us-ssn';
+const NPI_SYSTEM = 'http://hl7.org/fhir/sid/us-npi';
+const BB = 'https://bluebutton.cms.gov/resources/variables/';
+
+export const PAYERS: Row[] = [
+  { payer_id: 'MEDICARE', payer_name: 'Medicare', payer_type: 'public' },
+  { payer_id: 'MEDICAID', payer_name: 'Medicaid', payer_type: 'public' },
+  { payer_id: 'DUAL', payer_name: 'Medicare-Medicaid Dual Eligible', payer_type: 'public' },
+  { payer_id: 'PRIVATE', payer_name: 'Private Commercial Insurance', payer_type: 'commercial' },
+  { payer_id: 'SELFPAY', payer_name: 'Self-Pay (uninsured)', payer_type: 'self' },
+];
+
+/** Synthea's coverage display → payer. */
+const PAYER_OF: Record<string, string> = {
+  medicare: 'MEDICARE',
+  medicaid: 'MEDICAID',
+  dual_eligible: 'DUAL',
+  private: 'PRIVATE',
+  no_insurance: 'SELFPAY',
+};
+
+const PLAN_OF: Record<string, { plan_code: string; plan_name: string }> = {
+  MEDICARE: { plan_code: 'MCR-AB', plan_name: 'Medicare Parts A and B' },
+  MEDICAID: { plan_code: 'MCD-STD', plan_name: 'Medicaid Standard' },
+  DUAL: { plan_code: 'DUAL-FBDE', plan_name: 'Medicare-Medicaid Full Benefit Dual Eligible' },
+  PRIVATE: { plan_code: 'COM-PPO', plan_name: 'Commercial PPO' },
+};
+
+const CODE_SYSTEM: Record<string, string> = {
+  'http://snomed.info/sct': 'SNOMED',
+  'http://hl7.org/fhir/sid/icd-10-cm': 'ICD10CM',
+  'http://www.ama-assn.org/go/cpt': 'CPT',
+  'https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets': 'HCPCS',
+  'http://hl7.org/fhir/sid/cvx': 'CVX',
+  'http://www.nlm.nih.gov/research/umls/rxnorm': 'RXNORM',
+  'http://hl7.org/fhir/sid/ndc': 'NDC',
+};
+
+function codeSystem(uri: string | undefined): string {
+  const name = uri ? CODE_SYSTEM[uri] : undefined;
+  if (!name) throw new Error(`claims: no code-system name for ${uri ?? '(none)'}`);
+  return name;
+}
+
+/** Integer cents, rounded half-up from a float that may carry noise (28.104000000000003). */
+export function cents(amount: number): number {
+  return Math.round(Number((amount * 100).toPrecision(12)));
+}
+
+function money(amountInCents: number | undefined): string | null {
+  return amountInCents === undefined ? null : (amountInCents / 100).toFixed(2);
+}
+
+function day(dateTime: string | undefined): string | null {
+  return dateTime ? dateTime.slice(0, 10) : null;
+}
+
+function dayBefore(date: string): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - 1);
+  return d.toISOString().slice(0, 10);
+}
+
+function required<T>(value: T | undefined | null, what: string): T {
+  if (value === undefined || value === null) throw new Error(`claims: missing ${what}`);
+  return value;
+}
+
+function firstCoding(codings: Coding[] | undefined, what: string): Coding {
+  return required(codings?.[0], what);
+}
+
+/** Builds every table's rows. `bundles` in order: the n-th patient becomes member `A-n`. */
+export function buildClaims(bundles: Iterable<Bundle>): Map<string, TableRows> {
+  const rows = new Map<string, Row[]>(CLAIMS_TABLES.map((t) => [t.name, []]));
+  const push = (tableName: string, row: Row) => required(rows.get(tableName), `table ${tableName}`).push(row);
+  const providerIds = new Map<string, number>();
+  let eligibilityId = 0;
+  let memberNumber = 0;
+
+  const providerFor = (resource: Organization | Practitioner): number => {
+    const isOrg = resource.resourceType === 'Organization';
+    const npi = resource.identifier?.find((i) => i.system === NPI_SYSTEM)?.value;
+    const sourceId = required(isOrg ? (resource.identifier?.find((i) => i.system === SYNTHEA)?.value ?? resource.id) : npi, 'provider key');
+    const known = providerIds.get(sourceId);
+    if (known !== undefined) return known;
+    const id = providerIds.size + 1;
+    providerIds.set(sourceId, id);
+    const address = resource.address?.[0];
+    const name = isOrg ? undefined : (resource as Practitioner).name?.[0];
+    push('provider', {
+      provider_id: id,
+      provider_kind: isOrg ? 'organization' : 'individual',
+      npi: npi ?? null,
+      source_id: sourceId,
+      organization_name: isOrg ? ((resource as Organization).name ?? null) : null,
+      last_name: name?.family ?? null,
+      first_name: name?.given?.[0] ?? null,
+      name_prefix: name?.prefix?.[0] ?? null,
+      gender: isOrg ? null : sexCode((resource as Practitioner).gender),
+      address_line1: address?.line?.[0] ?? null,
+      city: address?.city ?? null,
+      state: address?.state ?? null,
+      zip_code: address?.postalCode ?? null,
+      phone: resource.telecom?.find((t) => t.system === 'phone')?.value ?? null,
+    });
+    return id;
+  };
+
+  for (const bundle of bundles) {
+    const byUrl = new Map<string, Resource>();
+    for (const entry of bundle.entry ?? []) if (entry.fullUrl && entry.resource) byUrl.set(entry.fullUrl, entry.resource);
+    const resolve = <T extends Resource>(reference: string | undefined, type: T['resourceType']): T => {
+      const resource = byUrl.get(required(reference, `${type} reference`));
+      if (resource?.resourceType !== type) throw new Error(`claims: ${reference} is not a ${type} in its bundle`);
+      return resource as T;
+    };
+    const resources = [...byUrl.values()];
+    const patient = required(
+      resources.find((r): r is Patient => r.resourceType === 'Patient'),
+      'Patient in bundle',
+    );
+    memberNumber += 1;
+    const memberId = `A-${memberNumber}`;
+    push('member', memberRow(memberId, patient));
+    for (const system of [MRN_SYSTEM, SYNTHEA]) {
+      const value = patient.identifier?.find((i) => i.system === system)?.value;
+      if (value) push('member_xref', { member_id: memberId, source_system: system, source_id: value });
+    }
+    // Providers in the order they appear, so ids do not depend on which claims reference them.
+    for (const r of resources) if (r.resourceType === 'Organization' || r.resourceType === 'Practitioner') providerFor(r);
+
+    const claims = resources.filter((r): r is Claim => r.resourceType === 'Claim');
+    const eobByClaim = new Map<string, ExplanationOfBenefit>();
+    for (const r of resources) {
+      if (r.resourceType === 'ExplanationOfBenefit') eobByClaim.set(required(r.claim?.reference, 'EOB claim'), r);
+    }
+    const claimUrl = new Map<Claim, string>();
+    for (const entry of bundle.entry ?? [])
+      if (entry.resource?.resourceType === 'Claim') claimUrl.set(entry.resource as Claim, entry.fullUrl ?? '');
+
+    // Eligibility: runs of consecutive claims under the same insured payer.
+    const ordered = claims
+      .map((claim) => ({ claim, from: required(day(claim.billablePeriod?.start), 'billablePeriod.start'), payer: payerOf(claim) }))
+      .sort((a, b) => (a.from === b.from ? (a.claim.id ?? '').localeCompare(b.claim.id ?? '') : a.from < b.from ? -1 : 1));
+    const spanOf = new Map<Claim, number>();
+    const deathDate = day(patient.deceasedDateTime);
+    for (let start = 0; start < ordered.length;) {
+      const first = required(ordered[start], 'claim');
+      let end = start;
+      while (end + 1 < ordered.length && ordered[end + 1]?.payer === first.payer) end++;
+      const next = ordered[end + 1];
+      if (first.payer !== 'SELFPAY') {
+        eligibilityId += 1;
+        const lastFrom = required(ordered[end], 'claim').from;
+        const endDate = next ? maxDate(dayBefore(next.from), lastFrom) : deathDate;
+        push('eligibility', {
+          eligibility_id: eligibilityId,
+          member_id: memberId,
+          payer_id: first.payer,
+          ...required(PLAN_OF[first.payer], `plan of ${first.payer}`),
+          subscriber_id: `${required(PLAN_OF[first.payer], 'plan').plan_code}-${String(memberNumber).padStart(6, '0')}`,
+          relationship_code: '18',
+          start_date: first.from,
+          end_date: endDate,
+        });
+        for (let i = start; i <= end; i++) spanOf.set(required(ordered[i], 'claim').claim, eligibilityId);
+      }
+      start = end + 1;
+    }
+
+    for (const claim of claims) {
+      const claimId = required(claim.id, 'Claim.id');
+      const type = firstCoding(claim.type?.coding, 'Claim.type').code ?? '';
+      const eob = eobByClaim.get(claimUrl.get(claim) ?? '');
+      const payer = payerOf(claim);
+      const from = required(day(claim.billablePeriod?.start), 'billablePeriod.start');
+      const thru = day(claim.billablePeriod?.end) ?? from;
+      const totalCents = cents(required(claim.total?.value, 'Claim.total'));
+      const billing = providerFor(resolve<Organization>(claim.provider?.reference, 'Organization'));
+      const prescription = claim.prescription?.reference
+        ? resolve<MedicationRequest>(claim.prescription.reference, 'MedicationRequest')
+        : undefined;
+      const renderingRef = eob?.careTeam?.[0]?.provider?.reference ?? prescription?.requester?.reference;
+      const rendering = renderingRef ? providerFor(resolve<Practitioner>(renderingRef, 'Practitioner')) : null;
+      const placeOfService = eob?.item?.[0]?.locationCodeableConcept?.coding?.[0]?.code ?? null;
+
+      // Lines, with the EOB item of the same sequence for the adjudicated amounts.
+      const lines: Row[] = [];
+      if (type !== 'pharmacy') {
+        const items = claim.item ?? [];
+        const netCents = items.reduce((sum, item) => sum + (item.net?.value === undefined ? 0 : cents(item.net.value)), 0);
+        for (const item of items) {
+          const coding = firstCoding(item.productOrService?.coding, 'item.productOrService');
+          const adjudicated = eob?.item?.find((i) => i.sequence === item.sequence);
+          const amount = (suffix: string) => {
+            const value = adjudicated?.adjudication?.find((a) => a.category?.coding?.[0]?.code === `${BB}${suffix}`)?.amount?.value;
+            return value === undefined ? undefined : cents(value);
+          };
+          const pointers = item.diagnosisSequence ?? [];
+          lines.push({
+            claim_id: claimId,
+            line_number: required(item.sequence, 'item.sequence'),
+            service_from_date: from,
+            service_thru_date: thru,
+            revenue_code: null,
+            procedure_code: required(coding.code, 'item code'),
+            procedure_code_system: codeSystem(coding.system),
+            procedure_description: coding.display ?? null,
+            modifier_1: null,
+            dx_pointer_1: pointers[0] ?? null,
+            dx_pointer_2: pointers[1] ?? null,
+            dx_pointer_3: pointers[2] ?? null,
+            dx_pointer_4: pointers[3] ?? null,
+            units: '1',
+            // Synthea's first item (the encounter) has no net: it is what the other items leave of the total.
+            billed_amount: money(item.net?.value === undefined ? totalCents - netCents : cents(item.net.value)),
+            allowed_amount: money(amount('line_alowd_chrg_amt')),
+            paid_amount: money(amount('line_prvdr_pmt_amt')),
+            coinsurance_amount: money(amount('line_coinsrnc_amt')),
+            deductible_amount: money(amount('line_bene_ptb_ddctbl_amt')),
+            place_of_service_code: adjudicated?.locationCodeableConcept?.coding?.[0]?.code ?? null,
+          });
+        }
+      }
+      const sumOf = (column: string): number =>
+        lines.reduce((sum, line) => sum + (line[column] === null ? 0 : cents(Number(line[column]))), 0);
+      const paidCents = eob ? cents(required(eob.payment?.amount?.value, 'EOB payment')) : undefined;
+
+      push('claim_header', {
+        claim_id: claimId,
+        member_id: memberId,
+        claim_type: type,
+        claim_status: eob ? 'paid' : 'submitted',
+        payer_id: payer,
+        eligibility_id: spanOf.get(claim) ?? null,
+        billing_provider_id: billing,
+        rendering_provider_id: rendering,
+        from_date: from,
+        thru_date: thru,
+        received_date: day(claim.created) ?? from,
+        place_of_service_code: placeOfService,
+        encounter_ref: claim.item?.[0]?.encounter?.[0]?.reference?.replace(/^urn:uuid:/, '') ?? null,
+        total_billed: money(totalCents),
+        total_allowed: eob ? money(sumOf('allowed_amount')) : null,
+        total_paid: money(paidCents),
+      });
+      (claim.diagnosis ?? []).forEach((diagnosis) => {
+        const condition = resolve<Condition>(diagnosis.diagnosisReference?.reference, 'Condition');
+        const coding = firstCoding(condition.code?.coding, 'Condition.code');
+        const sequence = required(diagnosis.sequence, 'diagnosis.sequence');
+        push('claim_diagnosis', {
+          claim_id: claimId,
+          dx_sequence: sequence,
+          dx_code: required(coding.code, 'Condition code'),
+          dx_code_system: codeSystem(coding.system),
+          dx_description: coding.display ?? null,
+          dx_type: sequence === 1 ? 'principal' : 'secondary',
+          present_on_admission: null,
+        });
+      });
+      for (const line of lines) push('claim_line', line);
+      if (prescription) {
+        const drug = firstCoding(prescription.medicationCodeableConcept?.coding, 'MedicationRequest.medication');
+        const supply = prescription.dispenseRequest;
+        push('rx_claim', {
+          claim_id: claimId,
+          rx_number: required(prescription.id, 'MedicationRequest.id'),
+          fill_date: from,
+          ndc_code: drug.system === 'http://hl7.org/fhir/sid/ndc' ? (drug.code ?? null) : null,
+          rxnorm_code: drug.system === 'http://www.nlm.nih.gov/research/umls/rxnorm' ? (drug.code ?? null) : null,
+          drug_name: drug.display ?? null,
+          quantity_dispensed: supply?.quantity?.value === undefined ? null : String(supply.quantity.value),
+          days_supply: supply?.expectedSupplyDuration?.value ?? null,
+          refill_number: 0,
+          prescriber_provider_id: rendering,
+          billed_amount: money(totalCents),
+          allowed_amount: null,
+          paid_amount: null,
+        });
+      }
+      if (eob) {
+        push('eob', {
+          eob_id: required(eob.id, 'EOB id'),
+          claim_id: claimId,
+          payer_id: PAYER_OF[eob.insurer?.display ?? ''] ?? payer,
+          outcome: eob.outcome ?? 'complete',
+          adjudication_date: required(day(eob.created), 'EOB created'),
+          payment_date: day(eob.payment?.date),
+          benefit_period_start: day(eob.billablePeriod?.start),
+          benefit_period_end: day(eob.billablePeriod?.end),
+          total_submitted: money(submittedCents(eob) ?? totalCents),
+          total_allowed: money(sumOf('allowed_amount')),
+          total_paid: money(paidCents),
+          member_coinsurance: money(sumOf('coinsurance_amount')),
+          member_deductible: money(sumOf('deductible_amount')),
+        });
+      }
+    }
+  }
+
+  rows.set('payer', PAYERS);
+  return new Map(
+    CLAIMS_TABLES.map((t) => {
+      const columns = t.columns.map((c) => c.name);
+      const tableRows = rows.get(t.name) ?? [];
+      return [t.name, { columns, rows: tableRows.map((row) => columns.map((c) => row[c] ?? null)) }];
+    }),
+  );
+}
+
+function submittedCents(eob: ExplanationOfBenefit): number | undefined {
+  const value = eob.total?.find((t) => t.category?.coding?.[0]?.code === 'submitted')?.amount?.value;
+  return value === undefined ? undefined : cents(value);
+}
+
+function payerOf(claim: Claim): string {
+  const display = claim.insurance?.find((i) => i.focal)?.coverage?.display ?? claim.insurance?.[0]?.coverage?.display ?? '';
+  return required(PAYER_OF[display], `payer for coverage "${display}"`);
+}
+
+function sexCode(gender: string | undefined): string {
+  return gender === 'male' ? 'M' : gender === 'female' ? 'F' : 'U';
+}
+
+function maxDate(a: string, b: string): string {
+  return a > b ? a : b;
+}
+
+function memberRow(memberId: string, patient: Patient): Row {
+  const name = patient.name?.find((n) => n.use === 'official') ?? patient.name?.[0];
+  const address = patient.address?.[0];
+  return {
+    member_id: memberId,
+    last_name: required(name?.family, 'Patient family name'),
+    first_name: name?.given?.[0] ?? null,
+    middle_name: name?.given && name.given.length > 1 ? name.given.slice(1).join(' ') : null,
+    name_prefix: name?.prefix?.[0] ?? null,
+    birth_date: required(patient.birthDate, 'Patient.birthDate'),
+    death_date: day(patient.deceasedDateTime),
+    sex: sexCode(patient.gender),
+    ssn: patient.identifier?.find((i) => i.system === SSN_SYSTEM)?.value ?? null,
+    address_line1: address?.line?.[0] ?? null,
+    address_line2: address?.line?.[1] ?? null,
+    city: address?.city ?? null,
+    state: address?.state ?? null,
+    zip_code: address?.postalCode ?? null,
+    phone: patient.telecom?.find((t) => t.system === 'phone')?.value ?? null,
+  };
+}
