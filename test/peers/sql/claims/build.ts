@@ -179,7 +179,8 @@ export function buildClaims(bundles: Iterable<Bundle>): Map<string, TableRows> {
       if (first.payer !== 'SELFPAY') {
         eligibilityId += 1;
         const lastFrom = required(ordered[end], 'claim').from;
-        const endDate = next ? maxDate(dayBefore(next.from), lastFrom) : deathDate;
+        // Synthea dates a few claims days after the death; the span still covers them.
+        const endDate = next ? maxDate(dayBefore(next.from), lastFrom) : deathDate ? maxDate(deathDate, lastFrom) : null;
         push('eligibility', {
           eligibility_id: eligibilityId,
           member_id: memberId,
@@ -216,7 +217,7 @@ export function buildClaims(bundles: Iterable<Bundle>): Map<string, TableRows> {
       if (type !== 'pharmacy') {
         const items = claim.item ?? [];
         const netCents = items.reduce((sum, item) => sum + (item.net?.value === undefined ? 0 : cents(item.net.value)), 0);
-        for (const item of items) {
+        items.forEach((item, index) => {
           const coding = firstCoding(item.productOrService?.coding, 'item.productOrService');
           const adjudicated = eob?.item?.find((i) => i.sequence === item.sequence);
           const amount = (suffix: string) => {
@@ -239,15 +240,14 @@ export function buildClaims(bundles: Iterable<Bundle>): Map<string, TableRows> {
             dx_pointer_3: pointers[2] ?? null,
             dx_pointer_4: pointers[3] ?? null,
             units: '1',
-            // Synthea's first item (the encounter) has no net: it is what the other items leave of the total.
-            billed_amount: money(item.net?.value === undefined ? totalCents - netCents : cents(item.net.value)),
+            billed_amount: money(lineBilled(item.net?.value, index, totalCents - netCents)),
             allowed_amount: money(amount('line_alowd_chrg_amt')),
             paid_amount: money(amount('line_prvdr_pmt_amt')),
             coinsurance_amount: money(amount('line_coinsrnc_amt')),
             deductible_amount: money(amount('line_bene_ptb_ddctbl_amt')),
             place_of_service_code: adjudicated?.locationCodeableConcept?.coding?.[0]?.code ?? null,
           });
-        }
+        });
       }
       const sumOf = (column: string): number =>
         lines.reduce((sum, line) => sum + (line[column] === null ? 0 : cents(Number(line[column]))), 0);
@@ -333,6 +333,15 @@ export function buildClaims(bundles: Iterable<Bundle>): Map<string, TableRows> {
       return [t.name, { columns, rows: tableRows.map((row) => columns.map((c) => row[c] ?? null)) }];
     }),
   );
+}
+
+/**
+ * A line's charge in cents. Synthea's first item is the encounter itself and carries no net: it is what
+ * the other items leave of the claim total. Later items without a net (restated diagnoses) charge nothing.
+ */
+function lineBilled(net: number | undefined, index: number, remainderCents: number): number {
+  if (net !== undefined) return cents(net);
+  return index === 0 ? remainderCents : 0;
 }
 
 function submittedCents(eob: ExplanationOfBenefit): number | undefined {
