@@ -181,6 +181,14 @@ export class RecordTable {
     return i;
   }
 
+  /** Drops the last row (a scratch row used by `PatientIndex.match`). Interned strings stay. */
+  removeLast(): void {
+    if (this.length === 0) return;
+    this.length--;
+    this.moreIdentifiers.delete(this.length);
+    this.recordId.length = this.length;
+  }
+
   /** Identifier ids of a row (allocates; not for the hot path). */
   identifiersOf(i: number): number[] {
     const out: number[] = [];
