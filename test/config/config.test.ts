@@ -31,7 +31,15 @@ describe('a valid config', () => {
     const file = join(dir, 'healthgraph.yaml');
     writeFileSync(
       file,
-      ['sources:', '  - id: ehr', '    kind: fhir', '    url: http://127.0.0.1:8081/fhir', '    auth: { type: none }', '    timeoutMs: 5000', ''].join('\n'),
+      [
+        'sources:',
+        '  - id: ehr',
+        '    kind: fhir',
+        '    url: http://127.0.0.1:8081/fhir',
+        '    auth: { type: none }',
+        '    timeoutMs: 5000',
+        '',
+      ].join('\n'),
     );
     expect(loadConfig(file, {}).sources[0]).toMatchObject({ id: 'ehr', timeoutMs: 5000 });
   });
@@ -61,7 +69,9 @@ describe('config problems name the key at fault', () => {
   });
 
   it('a duplicate source id names the second one', () => {
-    expect(problem({ sources: [source, { ...source, url: 'http://127.0.0.1:9/fhir' }] })).toMatch(/sources\[1\]\.id: duplicate source id "ehr"/);
+    expect(problem({ sources: [source, { ...source, url: 'http://127.0.0.1:9/fhir' }] })).toMatch(
+      /sources\[1\]\.id: duplicate source id "ehr"/,
+    );
   });
 
   it('a bad URL', () => {

@@ -19,7 +19,10 @@ function configFile(name: string, text: string): string {
   return file;
 }
 
-const GOOD = configFile('good.yaml', `sources:\n  - id: ehr\n    kind: fhir\n    url: \${HG_E2E_FHIR_URL}\n    auth: { type: none }\n    timeoutMs: 5000\n`);
+const GOOD = configFile(
+  'good.yaml',
+  `sources:\n  - id: ehr\n    kind: fhir\n    url: \${HG_E2E_FHIR_URL}\n    auth: { type: none }\n    timeoutMs: 5000\n`,
+);
 const BAD = configFile('bad.yaml', `sources:\n  - id: ehr\n    kind: fhir\n    url: ${fhirUrl()}\n    timeout: 5000\n`);
 
 function freePort(): Promise<number> {
@@ -34,7 +37,11 @@ function freePort(): Promise<number> {
 }
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, HG_E2E_FHIR_URL: fhirUrl() }, timeout: 20_000 });
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, HG_E2E_FHIR_URL: fhirUrl() },
+    timeout: 20_000,
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -44,7 +51,8 @@ let stderr = '';
 let exit: Promise<number | null>;
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error('the CLI is not built: run `make install` (or npx tsc -p tsconfig.build.json)');
+  if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js')))
+    throw new Error('the CLI is not built: run `make install` (or npx tsc -p tsconfig.build.json)');
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   child = spawn(process.execPath, [BIN, 'serve', '--config', GOOD, '--port', String(port)], {
@@ -85,7 +93,9 @@ describe('healthgraph serve', () => {
   });
 
   it('answers a GET query (with a CSRF preflight header)', async () => {
-    const res = await fetch(`${base}/graphql?query=${encodeURIComponent('{ sources { id status } }')}`, { headers: { 'apollo-require-preflight': 'true' } });
+    const res = await fetch(`${base}/graphql?query=${encodeURIComponent('{ sources { id status } }')}`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ data: { sources: [{ id: 'ehr', status: 'UP' }] } });
   });

@@ -5,7 +5,16 @@
  * answers the peer gives, and nothing is shared between requests.
  */
 import { startRecordingProxy, type RecordedUpstream, type RecordingProxy } from '../support/recording-proxy';
-import { dataOf, fhirSource, gatewayId, searchAll, searchFhir, startGateway, type QueryResult, type TestGateway } from '../support/services';
+import {
+  dataOf,
+  fhirSource,
+  gatewayId,
+  searchAll,
+  searchFhir,
+  startGateway,
+  type QueryResult,
+  type TestGateway,
+} from '../support/services';
 
 let proxy: RecordingProxy;
 let gw: TestGateway;
@@ -51,7 +60,8 @@ const SUMMARY = `
   }`;
 
 const recordIds = <T extends { source: { recordId: string } }>(c: Conn<T>): string[] => c.edges.map((e) => e.node.source.recordId);
-const countByType = (requests: RecordedUpstream[]): Record<string, number> => requests.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.type]: (acc[r.type] ?? 0) + 1 }), {});
+const countByType = (requests: RecordedUpstream[]): Record<string, number> =>
+  requests.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.type]: (acc[r.type] ?? 0) + 1 }), {});
 const byType = (): Record<string, number> => countByType(proxy.searches());
 
 describe('a query for 50 patients with their conditions and encounters', () => {
@@ -110,14 +120,22 @@ describe('a query for 50 patients with their conditions and encounters', () => {
 
 describe('per-request loaders', () => {
   it('two concurrent requests for different patients each get their own records and their own count', async () => {
-    const { edges } = dataOf<{ patients: Conn<{ id: string }> }>(await gw.query('{ patients(first: 2) { edges { node { id } } } }')).patients;
+    const { edges } = dataOf<{ patients: Conn<{ id: string }> }>(
+      await gw.query('{ patients(first: 2) { edges { node { id } } } }'),
+    ).patients;
     const [a, b] = edges.map((e) => e.node.id) as [string, string];
-    const q = 'query($id: ID!) { patient(id: $id) { id conditions(first: 50) { edges { node { subject { id } } } } encounters(first: 50) { edges { node { subject { id } } } } } }';
+    const q =
+      'query($id: ID!) { patient(id: $id) { id conditions(first: 50) { edges { node { subject { id } } } } encounters(first: 50) { edges { node { subject { id } } } } } }';
     const alone = await gw.query(q, { id: a });
     const [ra, rb] = await Promise.all([gw.query(q, { id: a }), gw.query(q, { id: b })]);
     expect(ra.body).toEqual(alone.body);
-    for (const [r, id] of [[ra, a], [rb, b]] as const) {
-      const patient = dataOf<{ patient: { id: string; conditions: Conn<{ subject: { id: string } }>; encounters: Conn<{ subject: { id: string } }> } }>(r).patient;
+    for (const [r, id] of [
+      [ra, a],
+      [rb, b],
+    ] as const) {
+      const patient = dataOf<{
+        patient: { id: string; conditions: Conn<{ subject: { id: string } }>; encounters: Conn<{ subject: { id: string } }> };
+      }>(r).patient;
       expect(patient.id).toBe(id);
       for (const edge of [...patient.conditions.edges, ...patient.encounters.edges]) expect(edge.node.subject.id).toBe(id);
       // patient + conditions + encounters; the subjects are the patient already in hand
@@ -127,7 +145,9 @@ describe('per-request loaders', () => {
   });
 
   it('a record read in one request is fetched again by the next one', async () => {
-    const { edges } = dataOf<{ patients: Conn<{ id: string }> }>(await gw.query('{ patients(first: 1) { edges { node { id } } } }')).patients;
+    const { edges } = dataOf<{ patients: Conn<{ id: string }> }>(
+      await gw.query('{ patients(first: 1) { edges { node { id } } } }'),
+    ).patients;
     const q = 'query($id: ID!) { patient(id: $id) { id } }';
     const first = await gw.query(q, { id: edges[0]!.node.id });
     const second = await gw.query(q, { id: edges[0]!.node.id });
@@ -152,7 +172,9 @@ describe('references', () => {
     expect(data.patient.encounters.edges).toHaveLength(Math.min(100, own.length));
     const organizationReads = proxy.searches().filter((r) => r.type === 'Organization');
     expect(organizationReads).toHaveLength(1);
-    const asked = organizationReads[0]!.path.includes('_id=') ? organizationReads[0]!.params.find(([k]) => k === '_id')![1].split(',') : [organizationReads[0]!.path.split('/')[1]!];
+    const asked = organizationReads[0]!.path.includes('_id=')
+      ? organizationReads[0]!.params.find(([k]) => k === '_id')![1].split(',')
+      : [organizationReads[0]!.path.split('/')[1]!];
     expect(new Set(asked).size).toBe(asked.length);
     expect(asked.sort()).toEqual([...new Set(providers.slice(0, 100))].sort());
     expect(byType()).toEqual({ Patient: 1, Encounter: 1, Organization: 1 });

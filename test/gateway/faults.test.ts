@@ -3,7 +3,20 @@
  * (the faulty peer in front of the FHIR peer): answering 503, answering too slowly, dropping the
  * connection, sending broken JSON, throttling with Retry-After.
  */
-import { dataOf, errorCodes, faultyRequests, faultyUrl, fhirSource, fhirUrl, gatewayId, searchFhir, startGateway, uniqueKey, type GraphqlBody, type TestGateway } from '../support/services';
+import {
+  dataOf,
+  errorCodes,
+  faultyRequests,
+  faultyUrl,
+  fhirSource,
+  fhirUrl,
+  gatewayId,
+  searchFhir,
+  startGateway,
+  uniqueKey,
+  type GraphqlBody,
+  type TestGateway,
+} from '../support/services';
 
 type Json = Record<string, unknown>;
 const gateways: TestGateway[] = [];
@@ -26,7 +39,19 @@ afterAll(async () => {
 /** Nothing in a response that came from the upstream or from a stack. */
 function expectNoLeaks(body: GraphqlBody): void {
   const text = JSON.stringify(body);
-  for (const leak of ['Injected', 'OperationOutcome', 'issue', 'resourceType":"Bundle', 'Unexpected', 'JSON at position', 'ECONN', 'stacktrace', '    at ', '127.0.0.1:8082', 'undici']) {
+  for (const leak of [
+    'Injected',
+    'OperationOutcome',
+    'issue',
+    'resourceType":"Bundle',
+    'Unexpected',
+    'JSON at position',
+    'ECONN',
+    'stacktrace',
+    '    at ',
+    '127.0.0.1:8082',
+    'undici',
+  ]) {
     expect(text).not.toContain(leak);
   }
 }
@@ -66,12 +91,15 @@ describe('one source failing in different ways while another is healthy', () => 
       reset: { code: 'SOURCE_UNAVAILABLE', source: 'reset' },
       garbage: { code: 'SOURCE_UNAVAILABLE', source: 'garbage' },
     });
-    for (const error of result.body.errors ?? []) expect(error.message).toMatch(/^Source "(down|slow|reset|garbage)" (is unavailable|did not answer within 500 ms)/);
+    for (const error of result.body.errors ?? [])
+      expect(error.message).toMatch(/^Source "(down|slow|reset|garbage)" (is unavailable|did not answer within 500 ms)/);
     expectNoLeaks(result.body);
   });
 
   it('a list over every source fails as a whole field, with the failing source named, and other fields still arrive', async () => {
-    const result = await gw.query(`query($ehr: ID!) { patient(id: $ehr) { id } patients(first: 2) { totalCount } sources { id status } }`, { ehr: gatewayId('ehr', 'Patient', patientId) });
+    const result = await gw.query(`query($ehr: ID!) { patient(id: $ehr) { id } patients(first: 2) { totalCount } sources { id status } }`, {
+      ehr: gatewayId('ehr', 'Patient', patientId),
+    });
     expect(result.body.data?.patient).toEqual({ id: gatewayId('ehr', 'Patient', patientId) });
     expect(result.body.data?.patients).toBeNull();
     expect(errorCodes(result.body).every((c) => c === 'SOURCE_UNAVAILABLE' || c === 'SOURCE_TIMEOUT')).toBe(true);
@@ -80,7 +108,9 @@ describe('one source failing in different ways while another is healthy', () => 
   });
 
   it('sources and /readyz report the bad sources as down while the gateway stays ready as "degraded"', async () => {
-    const data = dataOf<{ sources: { id: string; status: string; message: string | null }[] }>(await gw.query('{ sources { id status message } }'));
+    const data = dataOf<{ sources: { id: string; status: string; message: string | null }[] }>(
+      await gw.query('{ sources { id status message } }'),
+    );
     expect(data.sources.map((s) => [s.id, s.status])).toEqual([
       ['ehr', 'UP'],
       ['down', 'DOWN'],
@@ -108,7 +138,13 @@ describe('readiness', () => {
     const gw = await gateway([fhirSource('down', faultyUrl('fail/503'), fast), fhirSource('gone', faultyUrl('reset'), fast)]);
     const res = await gw.request('/readyz');
     expect(res.status).toBe(503);
-    expect(await res.json()).toMatchObject({ status: 'unavailable', sources: [{ id: 'down', state: 'down' }, { id: 'gone', state: 'down' }] });
+    expect(await res.json()).toMatchObject({
+      status: 'unavailable',
+      sources: [
+        { id: 'down', state: 'down' },
+        { id: 'gone', state: 'down' },
+      ],
+    });
   });
 
   it('/readyz answers 200 "ready" when every source is up', async () => {
@@ -123,7 +159,9 @@ describe('retries and the circuit breaker', () => {
   it('a 429 with Retry-After is retried after the time asked and the query succeeds', async () => {
     const key = uniqueKey('flaky');
     // The first 3 requests are throttled: two go to the start-up CapabilityStatement read (which then gives up), one to the query.
-    const gw = await gateway([fhirSource('throttled', faultyUrl(`flaky/${key}/3`), { retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 2000 } })]);
+    const gw = await gateway([
+      fhirSource('throttled', faultyUrl(`flaky/${key}/3`), { retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 2000 } }),
+    ]);
     expect(await faultyRequests(key)).toBe(2);
     const started = Date.now();
     const result = await gw.query('query($id: ID!) { patient(id: $id) { id } }', { id: gatewayId('throttled', 'Patient', patientId) });
@@ -135,7 +173,9 @@ describe('retries and the circuit breaker', () => {
 
   it('a Retry-After longer than the source’s maximum delay is not waited for', async () => {
     const key = uniqueKey('flaky-long');
-    const gw = await gateway([fhirSource('throttled', faultyUrl(`flaky/${key}/100/30`), { retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 1000 } })]);
+    const gw = await gateway([
+      fhirSource('throttled', faultyUrl(`flaky/${key}/100/30`), { retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 1000 } }),
+    ]);
     const started = Date.now();
     const result = await gw.query('query($id: ID!) { patient(id: $id) { id } }', { id: gatewayId('throttled', 'Patient', patientId) });
     expect(Date.now() - started).toBeLessThan(1000);
@@ -144,7 +184,10 @@ describe('retries and the circuit breaker', () => {
   });
 
   it('the circuit opens after repeated failures: later queries fail at once without calling the source', async () => {
-    const gw = await gateway([fhirSource('ehr', fhirUrl()), fhirSource('down', faultyUrl('fail/500'), { retry: { maxAttempts: 1 }, breaker: { failureThreshold: 3, resetAfterMs: 60_000 } })]);
+    const gw = await gateway([
+      fhirSource('ehr', fhirUrl()),
+      fhirSource('down', faultyUrl('fail/500'), { retry: { maxAttempts: 1 }, breaker: { failureThreshold: 3, resetAfterMs: 60_000 } }),
+    ]);
     const q = 'query($id: ID!) { patient(id: $id) { id } }';
     const id = gatewayId('down', 'Patient', patientId);
     const calls: number[] = [];
@@ -158,6 +201,8 @@ describe('retries and the circuit breaker', () => {
     const open = await gw.query(q, { id });
     expect(open.body.errors?.[0]?.message).toBe('Source "down" is unavailable: circuit open');
     // the healthy source is unaffected
-    expect(dataOf<{ patient: { id: string } }>(await gw.query(q, { id: gatewayId('ehr', 'Patient', patientId) })).patient.id).toBe(gatewayId('ehr', 'Patient', patientId));
+    expect(dataOf<{ patient: { id: string } }>(await gw.query(q, { id: gatewayId('ehr', 'Patient', patientId) })).patient.id).toBe(
+      gatewayId('ehr', 'Patient', patientId),
+    );
   });
 });

@@ -49,8 +49,12 @@ describe('graphql-http server audits', () => {
       else c.notOk++;
     }
     const lines = Object.entries(counts).map(([l, c]) => `${l}: ${c.ok} passed, ${c.notOk} not passed`);
-    const notPassing = results.filter((r) => r.status !== 'ok').map((r) => `  [${r.status}] ${r.id} ${r.name}${'reason' in r ? ` — ${r.reason}` : ''}`);
-    console.log(`graphql-http audits (${results.length}):\n${lines.join('\n')}${notPassing.length ? `\nnot passing:\n${notPassing.join('\n')}` : ''}`);
+    const notPassing = results
+      .filter((r) => r.status !== 'ok')
+      .map((r) => `  [${r.status}] ${r.id} ${r.name}${'reason' in r ? ` — ${r.reason}` : ''}`);
+    console.log(
+      `graphql-http audits (${results.length}):\n${lines.join('\n')}${notPassing.length ? `\nnot passing:\n${notPassing.join('\n')}` : ''}`,
+    );
     const mustFailures = results.filter((r) => level(r) === 'MUST' && r.status !== 'ok');
     expect(mustFailures.map((r) => `${r.id} ${r.name}: ${'reason' in r ? r.reason : ''}`)).toEqual([]);
     expect(counts.MUST!.ok).toBeGreaterThan(10);

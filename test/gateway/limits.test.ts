@@ -27,7 +27,8 @@ function expectRefused(result: { status: number; body: GraphqlBody; upstream: nu
 
 describe('query limits', () => {
   it('a query deeper than maxDepth is refused with QUERY_TOO_COMPLEX', async () => {
-    const deep = '{ patients(first: 1) { edges { node { encounters(first: 1) { edges { node { serviceProvider { partOf { partOf { partOf { name } } } } } } } } } } }';
+    const deep =
+      '{ patients(first: 1) { edges { node { encounters(first: 1) { edges { node { serviceProvider { partOf { partOf { partOf { name } } } } } } } } } } }';
     const result = await gw.query(deep);
     expect(result.status).toBe(400);
     expectRefused(result, 'QUERY_TOO_COMPLEX', /Query depth 11 exceeds the limit of 8/);
@@ -36,7 +37,9 @@ describe('query limits', () => {
   });
 
   it('a query at the depth limit runs', async () => {
-    const result = await gw.query('{ patients(first: 1) { edges { node { encounters(first: 1) { edges { node { serviceProvider { name } } } } } } } }');
+    const result = await gw.query(
+      '{ patients(first: 1) { edges { node { encounters(first: 1) { edges { node { serviceProvider { name } } } } } } } }',
+    );
     expect(result.body.errors).toBeUndefined();
   });
 
@@ -69,14 +72,22 @@ describe('query limits', () => {
 
   it('a request body over maxRequestBytes gets 413', async () => {
     const padding = ' '.repeat(5000);
-    const res = await gw.request('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ sources { id } ${padding} }` }) });
+    const res = await gw.request('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ sources { id } ${padding} }` }),
+    });
     expect(res.status).toBe(413);
     expect(await res.json()).toEqual({ errors: [{ message: 'The request body exceeds 4096 bytes', extensions: { code: 'BAD_REQUEST' } }] });
   });
 
   it('a batch of more than maxBatchOperations is refused; a smaller batch runs', async () => {
     const post = (n: number): Promise<Response> =>
-      gw.request('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(Array.from({ length: n }, () => ({ query: '{ sources { id } }' }))) });
+      gw.request('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(Array.from({ length: n }, () => ({ query: '{ sources { id } }' }))),
+      });
     const big = await post(4);
     expect(big.status).toBe(400);
     expect(errorCodes((await big.json()) as GraphqlBody)).toEqual(['QUERY_TOO_COMPLEX']);
@@ -90,11 +101,31 @@ describe('bad arguments are BAD_USER_INPUT naming the argument', () => {
   it.each([
     ['first: -1', '{ patients(first: -1) { totalCount } }', /"first" must be between 0 and 1000/],
     ['first: 100000', '{ patients(first: 100000) { totalCount } }', /"first" must be between 0 and 1000/],
-    ['a birth range with a day that does not exist', '{ patients(first: 1, filter: { born: { from: "2017-02-30" } }) { totalCount } }', /"filter\.born\.from" must be a date/],
-    ['a date in words', '{ patients(first: 1, filter: { born: { from: "last tuesday" } }) { totalCount } }', /"filter\.born\.from" must be a date/],
-    ['a range that ends before it starts', '{ patients(first: 1, filter: { born: { from: "2000", to: "1990" } }) { totalCount } }', /"filter\.born\.from" is after "filter\.born\.to"/],
-    ['a birth date with a time', '{ patients(first: 1, filter: { birthDate: "1970-01-01T10:00:00Z" }) { totalCount } }', /"filter\.birthDate" must be a date/],
-    ['an empty identifier token', '{ patients(first: 1, filter: { identifier: "|" }) { totalCount } }', /"filter\.identifier" must be "system\|code" or "code"/],
+    [
+      'a birth range with a day that does not exist',
+      '{ patients(first: 1, filter: { born: { from: "2017-02-30" } }) { totalCount } }',
+      /"filter\.born\.from" must be a date/,
+    ],
+    [
+      'a date in words',
+      '{ patients(first: 1, filter: { born: { from: "last tuesday" } }) { totalCount } }',
+      /"filter\.born\.from" must be a date/,
+    ],
+    [
+      'a range that ends before it starts',
+      '{ patients(first: 1, filter: { born: { from: "2000", to: "1990" } }) { totalCount } }',
+      /"filter\.born\.from" is after "filter\.born\.to"/,
+    ],
+    [
+      'a birth date with a time',
+      '{ patients(first: 1, filter: { birthDate: "1970-01-01T10:00:00Z" }) { totalCount } }',
+      /"filter\.birthDate" must be a date/,
+    ],
+    [
+      'an empty identifier token',
+      '{ patients(first: 1, filter: { identifier: "|" }) { totalCount } }',
+      /"filter\.identifier" must be "system\|code" or "code"/,
+    ],
     ['a blank identifier', '{ patients(first: 1, filter: { identifier: "   " }) { totalCount } }', /"filter\.identifier"/],
     ['a blank name', '{ patients(first: 1, filter: { name: " " }) { totalCount } }', /"filter\.name" must be 1–200 characters/],
   ])('%s', async (_, query, message) => {
@@ -104,7 +135,9 @@ describe('bad arguments are BAD_USER_INPUT naming the argument', () => {
   });
 
   it('a clinical date filter with a month that does not exist is refused before the list is fetched', async () => {
-    const result = await gw.query('{ patients(first: 1) { edges { node { encounters(filter: { date: { from: "2017-13-45" } }) { totalCount } } } } }');
+    const result = await gw.query(
+      '{ patients(first: 1) { edges { node { encounters(filter: { date: { from: "2017-13-45" } }) { totalCount } } } } }',
+    );
     expect(errorCodes(result.body)).toEqual(['BAD_USER_INPUT']);
     expect(result.body.errors![0]!.message).toMatch(/"filter\.date\.from" must be a date/);
     expect(result.body.errors![0]!.path).toEqual(['patients', 'edges', 0, 'node', 'encounters']);
@@ -112,7 +145,9 @@ describe('bad arguments are BAD_USER_INPUT naming the argument', () => {
   });
 
   it('more than 100 ids to nodes()', async () => {
-    const result = await gw.query('query($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids: Array.from({ length: 101 }, (_, i) => `x${i}`) });
+    const result = await gw.query('query($ids: [ID!]!) { nodes(ids: $ids) { id } }', {
+      ids: Array.from({ length: 101 }, (_, i) => `x${i}`),
+    });
     expectRefused(result, 'BAD_USER_INPUT', /"ids" takes at most 100 ids/);
   });
 
@@ -181,14 +216,22 @@ describe('CSRF prevention', () => {
   });
 
   it('a text/plain POST (a simple cross-site form post) is refused', async () => {
-    const res = await gw.request('/graphql', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ query: '{ sources { id } }' }) });
+    const res = await gw.request('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ query: '{ sources { id } }' }),
+    });
     expect(res.status).toBe(400);
     expect(await res.text()).toMatch(/CSRF/i);
     expect(res.headers.get('x-upstream-requests')).toBe('0');
   });
 
   it('a form-encoded POST is refused', async () => {
-    const res = await gw.request('/graphql', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'query=%7B%20sources%20%7B%20id%20%7D%20%7D' });
+    const res = await gw.request('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'query=%7B%20sources%20%7B%20id%20%7D%20%7D',
+    });
     expect(res.status).toBe(400);
   });
 });
@@ -198,7 +241,8 @@ describe('automatic persisted queries', () => {
     const query = `{ sources { id kind } __typename }`;
     const sha256Hash = createHash('sha256').update(query).digest('hex');
     const extensions = { persistedQuery: { version: 1, sha256Hash } };
-    const post = (body: object): Promise<Response> => gw.request('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (body: object): Promise<Response> =>
+      gw.request('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
     const unknown = (await (await post({ extensions })).json()) as GraphqlBody;
     expect(errorCodes(unknown)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
@@ -209,7 +253,9 @@ describe('automatic persisted queries', () => {
     const byHash = await post({ extensions });
     expect(await byHash.json()).toEqual({ data: { sources: [{ id: 'ehr', kind: 'fhir' }], __typename: 'Query' } });
 
-    const get = await gw.request(`/graphql?extensions=${encodeURIComponent(JSON.stringify(extensions))}`, { headers: { 'apollo-require-preflight': 'true' } });
+    const get = await gw.request(`/graphql?extensions=${encodeURIComponent(JSON.stringify(extensions))}`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
     expect(await get.json()).toEqual({ data: { sources: [{ id: 'ehr', kind: 'fhir' }], __typename: 'Query' } });
   });
 

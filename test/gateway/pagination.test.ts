@@ -2,7 +2,17 @@
  * Walking Relay connections page by page against the FHIR peer: every record exactly once, totals
  * equal the peer's own, and cursors only work for the list they came from.
  */
-import { dataOf, errorCodes, fhirSource, fhirUrl, gatewayId, searchAll, searchFhir, startGateway, type TestGateway } from '../support/services';
+import {
+  dataOf,
+  errorCodes,
+  fhirSource,
+  fhirUrl,
+  gatewayId,
+  searchAll,
+  searchFhir,
+  startGateway,
+  type TestGateway,
+} from '../support/services';
 
 interface Page {
   totalCount: number;
@@ -21,7 +31,9 @@ afterAll(async () => {
 });
 
 /** Follows `endCursor` until `hasNextPage` is false; returns the pages seen. */
-async function walk(fetchPage: (after: string | null) => Promise<{ page: Page; upstream: number }>): Promise<{ pages: Page[]; upstream: number[] }> {
+async function walk(
+  fetchPage: (after: string | null) => Promise<{ page: Page; upstream: number }>,
+): Promise<{ pages: Page[]; upstream: number[] }> {
   const pages: Page[] = [];
   const upstream: number[] = [];
   let after: string | null = null;
@@ -90,7 +102,10 @@ describe('walking a patient’s observations', () => {
     expect(observations.length).toBeGreaterThan(60);
     const id = gatewayId('ehr', 'Patient', patient!.id);
     const { pages } = await walk(async (after) => {
-      const result = await gw.query(`query($id: ID!, $after: String) { patient(id: $id) { observations(first: 40, after: $after) { ${PAGE} edges { node { effectiveDateTime } } } } }`, { id, after });
+      const result = await gw.query(
+        `query($id: ID!, $after: String) { patient(id: $id) { observations(first: 40, after: $after) { ${PAGE} edges { node { effectiveDateTime } } } } }`,
+        { id, after },
+      );
       return { page: dataOf<{ patient: { observations: Page } }>(result).patient.observations, upstream: result.upstream };
     });
     const seen = recordIds(pages);
@@ -99,15 +114,25 @@ describe('walking a patient’s observations', () => {
     expect(pages[0]!.totalCount).toBe(total);
     expect(pages[pages.length - 1]!.pageInfo.hasNextPage).toBe(false);
     // newest first by default
-    const dates = pages.flatMap((p) => p.edges.map((e) => Date.parse((e.node as unknown as { effectiveDateTime: string }).effectiveDateTime)));
+    const dates = pages.flatMap((p) =>
+      p.edges.map((e) => Date.parse((e.node as unknown as { effectiveDateTime: string }).effectiveDateTime)),
+    );
     expect(dates).toEqual([...dates].sort((a, b) => b - a));
   });
 
   it('a filtered list’s totalCount is the peer’s total for the same search', async () => {
     const [patient] = (await searchFhir('Patient', { _count: '1', _sort: 'family' })).resources;
-    const { total } = await searchFhir('Observation', { patient: patient!.id, code: 'http://loinc.org|8302-2', _total: 'accurate', _count: '1' });
+    const { total } = await searchFhir('Observation', {
+      patient: patient!.id,
+      code: 'http://loinc.org|8302-2',
+      _total: 'accurate',
+      _count: '1',
+    });
     const data = dataOf<{ patient: { observations: Page } }>(
-      await gw.query(`query($id: ID!) { patient(id: $id) { observations(first: 2, filter: { code: "http://loinc.org|8302-2" }) { ${PAGE} } } }`, { id: gatewayId('ehr', 'Patient', patient!.id) }),
+      await gw.query(
+        `query($id: ID!) { patient(id: $id) { observations(first: 2, filter: { code: "http://loinc.org|8302-2" }) { ${PAGE} } } }`,
+        { id: gatewayId('ehr', 'Patient', patient!.id) },
+      ),
     );
     expect(total).toBeGreaterThan(2);
     expect(data.patient.observations.totalCount).toBe(total);
@@ -120,7 +145,9 @@ describe('cursors', () => {
   it('a cursor used with a different filter is rejected with BAD_USER_INPUT', async () => {
     const first = dataOf<{ patients: Page }>(await gw.query(`{ patients(first: 3, filter: { gender: MALE }) { ${PAGE} } }`));
     const cursor = first.patients.pageInfo.endCursor;
-    const result = await gw.query(`query($after: String) { patients(first: 3, after: $after, filter: { gender: FEMALE }) { ${PAGE} } }`, { after: cursor });
+    const result = await gw.query(`query($after: String) { patients(first: 3, after: $after, filter: { gender: FEMALE }) { ${PAGE} } }`, {
+      after: cursor,
+    });
     expect(errorCodes(result.body)).toEqual(['BAD_USER_INPUT']);
     expect(result.body.errors![0]!.message).toMatch(/different list, filter or order/);
     expect(result.body.data).toEqual({ patients: null });
@@ -128,15 +155,21 @@ describe('cursors', () => {
 
   it('a cursor used with a different order is rejected too', async () => {
     const first = dataOf<{ patients: Page }>(await gw.query(`{ patients(first: 3) { ${PAGE} } }`));
-    const result = await gw.query(`query($after: String) { patients(first: 3, after: $after, orderBy: { field: BIRTH_DATE }) { ${PAGE} } }`, { after: first.patients.pageInfo.endCursor });
+    const result = await gw.query(
+      `query($after: String) { patients(first: 3, after: $after, orderBy: { field: BIRTH_DATE }) { ${PAGE} } }`,
+      { after: first.patients.pageInfo.endCursor },
+    );
     expect(errorCodes(result.body)).toEqual(['BAD_USER_INPUT']);
   });
 
-  it.each(['garbage', 'eyJ9', Buffer.from('{"f":"x","o":{"ehr:Patient":-5}}').toString('base64url')])('a garbage cursor (%s) is rejected with BAD_USER_INPUT naming "after"', async (after) => {
-    const result = await gw.query(`query($after: String) { patients(first: 3, after: $after) { ${PAGE} } }`, { after });
-    expect(result.status).toBe(200);
-    expect(errorCodes(result.body)).toEqual(['BAD_USER_INPUT']);
-    expect(result.body.errors![0]!.extensions).toMatchObject({ argument: 'after' });
-    expect(result.upstream).toBe(0);
-  });
+  it.each(['garbage', 'eyJ9', Buffer.from('{"f":"x","o":{"ehr:Patient":-5}}').toString('base64url')])(
+    'a garbage cursor (%s) is rejected with BAD_USER_INPUT naming "after"',
+    async (after) => {
+      const result = await gw.query(`query($after: String) { patients(first: 3, after: $after) { ${PAGE} } }`, { after });
+      expect(result.status).toBe(200);
+      expect(errorCodes(result.body)).toEqual(['BAD_USER_INPUT']);
+      expect(result.body.errors![0]!.extensions).toMatchObject({ argument: 'after' });
+      expect(result.upstream).toBe(0);
+    },
+  );
 });

@@ -54,7 +54,10 @@ describe('clinical filters are pushed down as FHIR search parameters', () => {
     expect(sent('Observation', '_count')).toEqual(['11']);
     expect(sent('Observation', 'patient')).toEqual([patient.id]);
 
-    const expected = await searchAll('Observation', `patient=${patient.id}&code=${encodeURIComponent('http://loinc.org|8302-2')}&date=ge2015&date=le2017-06-30&_sort=-date,_id`);
+    const expected = await searchAll(
+      'Observation',
+      `patient=${patient.id}&code=${encodeURIComponent('http://loinc.org|8302-2')}&date=ge2015&date=le2017-06-30&_sort=-date,_id`,
+    );
     expect(expected.length).toBeGreaterThan(0);
     expect(ids(data.patient.observations)).toEqual(expected.slice(0, 10).map((o) => o.id));
     for (const edge of data.patient.observations.edges as unknown as { node: { effectiveDateTime: string } }[]) {
@@ -76,7 +79,10 @@ describe('clinical filters are pushed down as FHIR search parameters', () => {
     expect(sent('Encounter', 'status')).toEqual(['finished']);
     expect(sent('Observation', 'category')).toEqual(['http://terminology.hl7.org/CodeSystem/observation-category|vital-signs']);
     const encounters = await searchAll('Encounter', { patient: patient!.id, status: 'finished' });
-    const vitals = await searchAll('Observation', { patient: patient!.id, category: 'http://terminology.hl7.org/CodeSystem/observation-category|vital-signs' });
+    const vitals = await searchAll('Observation', {
+      patient: patient!.id,
+      category: 'http://terminology.hl7.org/CodeSystem/observation-category|vital-signs',
+    });
     expect([...ids(data.patient.encounters)].sort()).toEqual(encounters.map((e) => e.id).sort());
     expect([...ids(data.patient.observations)].sort()).toEqual(vitals.map((o) => o.id).sort());
   });
@@ -89,10 +95,13 @@ describe('patient filters are pushed down', () => {
     const birthDate = patient!.birthDate as string;
     const gender = (patient!.gender as string).toUpperCase();
     const data = dataOf<{ patients: Ids }>(
-      await gw.query(`query($identifier: String, $birthDate: String) { patients(filter: { identifier: $identifier, birthDate: $birthDate, gender: ${gender} }, first: 5) { totalCount edges { node { source { recordId } } } } }`, {
-        identifier: `${identifier.system}|${identifier.value}`,
-        birthDate,
-      }),
+      await gw.query(
+        `query($identifier: String, $birthDate: String) { patients(filter: { identifier: $identifier, birthDate: $birthDate, gender: ${gender} }, first: 5) { totalCount edges { node { source { recordId } } } } }`,
+        {
+          identifier: `${identifier.system}|${identifier.value}`,
+          birthDate,
+        },
+      ),
     );
     expect(sent('Patient', 'identifier')).toEqual([`${identifier.system}|${identifier.value}`]);
     expect(sent('Patient', 'birthdate')).toEqual([`ge${birthDate}`, `le${birthDate}`]);
@@ -105,7 +114,12 @@ describe('patient filters are pushed down', () => {
   it('name, with the peer’s own answer as the expectation', async () => {
     const [patient] = (await searchFhir('Patient', { _count: '1', _sort: '-family' })).resources;
     const family = (patient!.name as { family: string }[])[0]!.family;
-    const data = dataOf<{ patients: Ids }>(await gw.query('query($name: String) { patients(filter: { name: $name }, first: 50) { totalCount edges { node { source { recordId } } } } }', { name: family }));
+    const data = dataOf<{ patients: Ids }>(
+      await gw.query(
+        'query($name: String) { patients(filter: { name: $name }, first: 50) { totalCount edges { node { source { recordId } } } } }',
+        { name: family },
+      ),
+    );
     expect(sent('Patient', 'name')).toEqual([family]);
     const expected = await searchAll('Patient', { name: family });
     expect([...ids(data.patients)].sort()).toEqual(expected.map((p) => p.id).sort());
@@ -113,7 +127,11 @@ describe('patient filters are pushed down', () => {
   });
 
   it('a birth-year range', async () => {
-    const data = dataOf<{ patients: Ids }>(await gw.query('{ patients(filter: { born: { from: "1950", to: "1969-12" } }, first: 100) { totalCount edges { node { source { recordId } } } } }'));
+    const data = dataOf<{ patients: Ids }>(
+      await gw.query(
+        '{ patients(filter: { born: { from: "1950", to: "1969-12" } }, first: 100) { totalCount edges { node { source { recordId } } } } }',
+      ),
+    );
     expect(sent('Patient', 'birthdate')).toEqual(['ge1950', 'le1969-12']);
     const expected = await searchAll('Patient', 'birthdate=ge1950&birthdate=le1969-12');
     expect([...ids(data.patients)].sort()).toEqual(expected.map((p) => p.id).sort());

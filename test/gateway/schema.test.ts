@@ -9,7 +9,17 @@
  */
 import type { ResourceType } from '../../connectors/types';
 import { startFhirServer, type FhirServer } from '../peers/fhir-server';
-import { dataOf, fhirSource, fhirUrl, gatewayId, readFhir, searchFhir, startGateway, type FhirResourceJson, type TestGateway } from '../support/services';
+import {
+  dataOf,
+  fhirSource,
+  fhirUrl,
+  gatewayId,
+  readFhir,
+  searchFhir,
+  startGateway,
+  type FhirResourceJson,
+  type TestGateway,
+} from '../support/services';
 
 type Json = Record<string, unknown>;
 
@@ -20,15 +30,37 @@ const oddities = {
   resourceType: 'Bundle',
   type: 'transaction',
   entry: [
-    { fullUrl: 'urn:uuid:9b0d4c8e-0000-4000-8000-000000000001', resource: { resourceType: 'Patient', identifier: [{ system: 'urn:test:odd', value: 'odd-1' }], name: [{ family: 'Oddity', given: ['Olive'] }], gender: 'female', birthDate: '1961' }, request: { method: 'POST', url: 'Patient' } },
+    {
+      fullUrl: 'urn:uuid:9b0d4c8e-0000-4000-8000-000000000001',
+      resource: {
+        resourceType: 'Patient',
+        identifier: [{ system: 'urn:test:odd', value: 'odd-1' }],
+        name: [{ family: 'Oddity', given: ['Olive'] }],
+        gender: 'female',
+        birthDate: '1961',
+      },
+      request: { method: 'POST', url: 'Patient' },
+    },
     {
       fullUrl: 'urn:uuid:9b0d4c8e-0000-4000-8000-000000000002',
-      resource: { resourceType: 'Encounter', status: 'teleported', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' }, subject: { reference: 'urn:uuid:9b0d4c8e-0000-4000-8000-000000000001' }, period: { start: '2016-02' } },
+      resource: {
+        resourceType: 'Encounter',
+        status: 'teleported',
+        class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+        subject: { reference: 'urn:uuid:9b0d4c8e-0000-4000-8000-000000000001' },
+        period: { start: '2016-02' },
+      },
       request: { method: 'POST', url: 'Encounter' },
     },
     {
       fullUrl: 'urn:uuid:9b0d4c8e-0000-4000-8000-000000000003',
-      resource: { resourceType: 'Condition', code: { text: 'Something vague' }, subject: { reference: 'urn:uuid:9b0d4c8e-0000-4000-8000-000000000001' }, onsetDateTime: '2015', recordedDate: '2015-06-30T10:15:00-05:00' },
+      resource: {
+        resourceType: 'Condition',
+        code: { text: 'Something vague' },
+        subject: { reference: 'urn:uuid:9b0d4c8e-0000-4000-8000-000000000001' },
+        onsetDateTime: '2015',
+        recordedDate: '2015-06-30T10:15:00-05:00',
+      },
       request: { method: 'POST', url: 'Condition' },
     },
   ],
@@ -47,18 +79,35 @@ afterAll(async () => {
 // ---- expectations computed from FHIR JSON -----------------------------------------------------
 
 const orNull = (v: unknown): unknown => (v === undefined ? null : v);
-const coding = (c: Json | undefined): Json | null => (c ? { system: orNull(c.system), code: orNull(c.code), display: orNull(c.display) } : null);
-const concept = (c: Json | undefined): Json | null => (c ? { text: orNull(c.text), coding: ((c.coding as Json[] | undefined) ?? []).map(coding) } : null);
+const coding = (c: Json | undefined): Json | null =>
+  c ? { system: orNull(c.system), code: orNull(c.code), display: orNull(c.display) } : null;
+const concept = (c: Json | undefined): Json | null =>
+  c ? { text: orNull(c.text), coding: ((c.coding as Json[] | undefined) ?? []).map(coding) } : null;
 const concepts = (list: unknown): Json[] => ((list as Json[] | undefined) ?? []).map((c) => concept(c)!);
 const period = (p: Json | undefined): Json | null => (p ? { start: orNull(p.start), end: orNull(p.end) } : null);
-const quantity = (q: Json | undefined): Json | null => (q ? { value: orNull(q.value), unit: orNull(q.unit), system: orNull(q.system), code: orNull(q.code) } : null);
+const quantity = (q: Json | undefined): Json | null =>
+  q ? { value: orNull(q.value), unit: orNull(q.unit), system: orNull(q.system), code: orNull(q.code) } : null;
 const money = (m: Json | undefined): Json | null => (m ? { value: orNull(m.value), currency: orNull(m.currency) } : null);
-const identifiers = (list: unknown): Json[] => ((list as Json[] | undefined) ?? []).map((i) => ({ system: orNull(i.system), value: orNull(i.value) }));
+const identifiers = (list: unknown): Json[] =>
+  ((list as Json[] | undefined) ?? []).map((i) => ({ system: orNull(i.system), value: orNull(i.value) }));
 const names = (list: unknown): Json[] =>
-  ((list as Json[] | undefined) ?? []).map((n) => ({ use: orNull(n.use), family: orNull(n.family), given: n.given ?? [], prefix: n.prefix ?? [], text: orNull(n.text) }));
+  ((list as Json[] | undefined) ?? []).map((n) => ({
+    use: orNull(n.use),
+    family: orNull(n.family),
+    given: n.given ?? [],
+    prefix: n.prefix ?? [],
+    text: orNull(n.text),
+  }));
 const addresses = (list: unknown): Json[] =>
-  ((list as Json[] | undefined) ?? []).map((a) => ({ line: a.line ?? [], city: orNull(a.city), state: orNull(a.state), postalCode: orNull(a.postalCode), country: orNull(a.country) }));
-const telecoms = (list: unknown): Json[] => ((list as Json[] | undefined) ?? []).map((t) => ({ system: orNull(t.system), value: orNull(t.value), use: orNull(t.use) }));
+  ((list as Json[] | undefined) ?? []).map((a) => ({
+    line: a.line ?? [],
+    city: orNull(a.city),
+    state: orNull(a.state),
+    postalCode: orNull(a.postalCode),
+    country: orNull(a.country),
+  }));
+const telecoms = (list: unknown): Json[] =>
+  ((list as Json[] | undefined) ?? []).map((t) => ({ system: orNull(t.system), value: orNull(t.value), use: orNull(t.use) }));
 /** FHIR code → GraphQL enum value: `entered-in-error` → `ENTERED_IN_ERROR`. */
 const enumOf = (code: unknown): string | null => (typeof code === 'string' ? code.toUpperCase().replace(/-/g, '_') : null);
 
@@ -95,9 +144,13 @@ async function firstOf(type: string, params: Record<string, string> = {}, base =
 
 describe('each type reads like its FHIR resource', () => {
   it('Patient: identifiers, names, gender enum, birth date, addresses, telecom, marital status', async () => {
-    const p = await firstOf('Patient', { 'deceased': 'true' }).catch(() => firstOf('Patient'));
-    const got = await node('ehr', p, `identifier { system value } name { use family given prefix text } gender birthDate deceasedDateTime deceasedBoolean
-      address { line city state postalCode country } telecom { system value use } maritalStatus { ${CONCEPT} } multipleBirthBoolean multipleBirthInteger`);
+    const p = await firstOf('Patient', { deceased: 'true' }).catch(() => firstOf('Patient'));
+    const got = await node(
+      'ehr',
+      p,
+      `identifier { system value } name { use family given prefix text } gender birthDate deceasedDateTime deceasedBoolean
+      address { line city state postalCode country } telecom { system value use } maritalStatus { ${CONCEPT} } multipleBirthBoolean multipleBirthInteger`,
+    );
     expect(got).toMatchObject({
       identifier: identifiers(p.identifier),
       name: names(p.name),
@@ -115,9 +168,15 @@ describe('each type reads like its FHIR resource', () => {
   });
 
   it('Encounter: status FINISHED for "finished", class, type, period, reason, provider and participants resolve', async () => {
-    const e = await firstOf('Encounter', { status: 'finished', 'participant:missing': 'false' }).catch(() => firstOf('Encounter', { status: 'finished' }));
-    const got = await node('ehr', e, `status class { system code display } type { ${CONCEPT} } period { ${PERIOD} } reasonCode { ${CONCEPT} }
-      subject { id } serviceProvider { id name } participant { type { ${CONCEPT} } period { ${PERIOD} } individual { id name { family } } }`);
+    const e = await firstOf('Encounter', { status: 'finished', 'participant:missing': 'false' }).catch(() =>
+      firstOf('Encounter', { status: 'finished' }),
+    );
+    const got = await node(
+      'ehr',
+      e,
+      `status class { system code display } type { ${CONCEPT} } period { ${PERIOD} } reasonCode { ${CONCEPT} }
+      subject { id } serviceProvider { id name } participant { type { ${CONCEPT} } period { ${PERIOD} } individual { id name { family } } }`,
+    );
     expect(got.status).toBe('FINISHED');
     expect(got).toMatchObject({
       class: coding(e.class as Json),
@@ -131,14 +190,22 @@ describe('each type reads like its FHIR resource', () => {
     expect((got.serviceProvider as Json).name).toBe(provider.name);
     const participants = (e.participant as Json[] | undefined) ?? [];
     expect(got.participant).toEqual(
-      participants.map((p) => ({ type: concepts(p.type), period: period(p.period as Json), individual: expect.objectContaining(refId('ehr', p.individual) ?? {}) })),
+      participants.map((p) => ({
+        type: concepts(p.type),
+        period: period(p.period as Json),
+        individual: expect.objectContaining(refId('ehr', p.individual) ?? {}),
+      })),
     );
   });
 
   it('Condition: clinical and verification status, category, code, onset, abatement, subject and encounter', async () => {
     const c = await firstOf('Condition', { 'abatement-date:missing': 'false' }).catch(() => firstOf('Condition'));
-    const got = await node('ehr', c, `clinicalStatus { ${CONCEPT} } verificationStatus { ${CONCEPT} } category { ${CONCEPT} } code { ${CONCEPT} }
-      onsetDateTime abatementDateTime recordedDate subject { id } encounter { id }`);
+    const got = await node(
+      'ehr',
+      c,
+      `clinicalStatus { ${CONCEPT} } verificationStatus { ${CONCEPT} } category { ${CONCEPT} } code { ${CONCEPT} }
+      onsetDateTime abatementDateTime recordedDate subject { id } encounter { id }`,
+    );
     expect(got).toEqual(
       expect.objectContaining({
         clinicalStatus: concept(c.clinicalStatus as Json),
@@ -158,8 +225,12 @@ describe('each type reads like its FHIR resource', () => {
     const quantityObs = await firstOf('Observation', { code: 'http://loinc.org|8302-2' });
     const withComponents = await firstOf('Observation', { code: 'http://loinc.org|55284-4' });
     for (const o of [quantityObs, withComponents]) {
-      const got = await node('ehr', o, `status category { ${CONCEPT} } code { ${CONCEPT} } effectiveDateTime issued valueQuantity { ${QUANTITY} }
-        valueCodeableConcept { ${CONCEPT} } component { code { ${CONCEPT} } valueQuantity { ${QUANTITY} } } subject { id } encounter { id period { start } }`);
+      const got = await node(
+        'ehr',
+        o,
+        `status category { ${CONCEPT} } code { ${CONCEPT} } effectiveDateTime issued valueQuantity { ${QUANTITY} }
+        valueCodeableConcept { ${CONCEPT} } component { code { ${CONCEPT} } valueQuantity { ${QUANTITY} } } subject { id } encounter { id period { start } }`,
+      );
       expect(got).toMatchObject({
         status: enumOf(o.status),
         category: concepts(o.category),
@@ -168,7 +239,10 @@ describe('each type reads like its FHIR resource', () => {
         issued: orNull(o.issued),
         valueQuantity: quantity(o.valueQuantity as Json),
         valueCodeableConcept: concept(o.valueCodeableConcept as Json),
-        component: ((o.component as Json[] | undefined) ?? []).map((c) => ({ code: concept(c.code as Json), valueQuantity: quantity(c.valueQuantity as Json) })),
+        component: ((o.component as Json[] | undefined) ?? []).map((c) => ({
+          code: concept(c.code as Json),
+          valueQuantity: quantity(c.valueQuantity as Json),
+        })),
         subject: refId('ehr', o.subject),
       });
       const encounter = await readFhir('Encounter', (o.encounter as { reference: string }).reference.split('/')[1]!);
@@ -203,13 +277,22 @@ describe('each type reads like its FHIR resource', () => {
       encounter: refId('demo', statement.context),
     });
     const a = await node('demo', administration, `${common} status effectiveDateTime dosage { text dose { ${QUANTITY} } }`);
-    expect(a).toMatchObject({ kind: 'ADMINISTRATION', status: enumOf(administration.status), date: orNull(administration.effectiveDateTime), encounter: refId('demo', administration.context) });
+    expect(a).toMatchObject({
+      kind: 'ADMINISTRATION',
+      status: enumOf(administration.status),
+      date: orNull(administration.effectiveDateTime),
+      encounter: refId('demo', administration.context),
+    });
   });
 
   it('Claim: status, use, type, billable period, provider resolves to the Organization, items point at encounters', async () => {
     const c = await firstOf('Claim');
-    const got = await node('ehr', c, `status use type { ${CONCEPT} } created billablePeriod { ${PERIOD} } patient { id } provider { id name }
-      priority { ${CONCEPT} } total { value currency } item { sequence productOrService { ${CONCEPT} } encounter { id } net { value currency } }`);
+    const got = await node(
+      'ehr',
+      c,
+      `status use type { ${CONCEPT} } created billablePeriod { ${PERIOD} } patient { id } provider { id name }
+      priority { ${CONCEPT} } total { value currency } item { sequence productOrService { ${CONCEPT} } encounter { id } net { value currency } }`,
+    );
     expect(got).toMatchObject({
       status: enumOf(c.status),
       use: enumOf(c.use),
@@ -232,8 +315,12 @@ describe('each type reads like its FHIR resource', () => {
 
   it('ExplanationOfBenefit: outcome, insurer, the claim it answers, totals and payment', async () => {
     const e = await firstOf('ExplanationOfBenefit');
-    const got = await node('ehr', e, `status use outcome type { ${CONCEPT} } created billablePeriod { ${PERIOD} } patient { id } provider { id }
-      claim { id } total { category { ${CONCEPT} } amount { value currency } } payment { amount { value currency } }`);
+    const got = await node(
+      'ehr',
+      e,
+      `status use outcome type { ${CONCEPT} } created billablePeriod { ${PERIOD} } patient { id } provider { id }
+      claim { id } total { category { ${CONCEPT} } amount { value currency } } payment { amount { value currency } }`,
+    );
     expect(got).toMatchObject({
       status: enumOf(e.status),
       use: enumOf(e.use),
@@ -242,7 +329,10 @@ describe('each type reads like its FHIR resource', () => {
       created: e.created,
       billablePeriod: period(e.billablePeriod as Json),
       patient: refId('ehr', e.patient),
-      total: ((e.total as Json[] | undefined) ?? []).map((t) => ({ category: concept(t.category as Json), amount: money(t.amount as Json) })),
+      total: ((e.total as Json[] | undefined) ?? []).map((t) => ({
+        category: concept(t.category as Json),
+        amount: money(t.amount as Json),
+      })),
       payment: e.payment ? { amount: money((e.payment as Json).amount as Json) } : null,
     });
     expect(got.claim).toEqual(refId('ehr', e.claim));
@@ -251,8 +341,12 @@ describe('each type reads like its FHIR resource', () => {
 
   it('Coverage: status, type, subscriber, beneficiary, payor and classes', async () => {
     const c = await firstOf('Coverage', {}, demo.url);
-    const got = await node('demo', c, `status type { ${CONCEPT} } subscriberId beneficiary { id } relationship { ${CONCEPT} } period { ${PERIOD} }
-      payor { id name } class { type { ${CONCEPT} } value name }`);
+    const got = await node(
+      'demo',
+      c,
+      `status type { ${CONCEPT} } subscriberId beneficiary { id } relationship { ${CONCEPT} } period { ${PERIOD} }
+      payor { id name } class { type { ${CONCEPT} } value name }`,
+    );
     expect(got).toMatchObject({
       status: enumOf(c.status),
       type: concept(c.type as Json),
@@ -260,14 +354,22 @@ describe('each type reads like its FHIR resource', () => {
       beneficiary: refId('demo', c.beneficiary),
       relationship: concept(c.relationship as Json),
       period: period(c.period as Json),
-      class: ((c.class as Json[] | undefined) ?? []).map((k) => ({ type: concept(k.type as Json), value: orNull(k.value), name: orNull(k.name) })),
+      class: ((c.class as Json[] | undefined) ?? []).map((k) => ({
+        type: concept(k.type as Json),
+        value: orNull(k.value),
+        name: orNull(k.name),
+      })),
     });
     expect((got.payor as Json[]).map((p) => p.id)).toEqual(((c.payor as Json[] | undefined) ?? []).map((r) => refId('demo', r)!.id));
   });
 
   it('Procedure: status, code, performed period, subject and encounter', async () => {
     const p = await firstOf('Procedure');
-    const got = await node('ehr', p, `status code { ${CONCEPT} } performedDateTime performedPeriod { ${PERIOD} } subject { id } encounter { id } reasonCode { ${CONCEPT} }`);
+    const got = await node(
+      'ehr',
+      p,
+      `status code { ${CONCEPT} } performedDateTime performedPeriod { ${PERIOD} } subject { id } encounter { id } reasonCode { ${CONCEPT} }`,
+    );
     expect(got).toMatchObject({
       status: enumOf(p.status),
       code: concept(p.code as Json),
@@ -294,8 +396,12 @@ describe('each type reads like its FHIR resource', () => {
 
   it('AllergyIntolerance: type, category and criticality enums, code, status and reactions', async () => {
     const a = await firstOf('AllergyIntolerance');
-    const got = await node('ehr', a, `type category criticality code { ${CONCEPT} } clinicalStatus { ${CONCEPT} } verificationStatus { ${CONCEPT} }
-      recordedDate onsetDateTime patient { id } reaction { manifestation { ${CONCEPT} } severity description }`);
+    const got = await node(
+      'ehr',
+      a,
+      `type category criticality code { ${CONCEPT} } clinicalStatus { ${CONCEPT} } verificationStatus { ${CONCEPT} }
+      recordedDate onsetDateTime patient { id } reaction { manifestation { ${CONCEPT} } severity description }`,
+    );
     expect(got).toMatchObject({
       type: enumOf(a.type),
       category: ((a.category as string[] | undefined) ?? []).map(enumOf),
@@ -305,14 +411,22 @@ describe('each type reads like its FHIR resource', () => {
       verificationStatus: concept(a.verificationStatus as Json),
       recordedDate: orNull(a.recordedDate),
       patient: refId('ehr', a.patient),
-      reaction: ((a.reaction as Json[] | undefined) ?? []).map((r) => ({ manifestation: concepts(r.manifestation), severity: enumOf(r.severity), description: orNull(r.description) })),
+      reaction: ((a.reaction as Json[] | undefined) ?? []).map((r) => ({
+        manifestation: concepts(r.manifestation),
+        severity: enumOf(r.severity),
+        description: orNull(r.description),
+      })),
     });
   });
 
   it('DocumentReference: status, type, author, custodian, and the note text decoded from its attachment', async () => {
     const d = await firstOf('DocumentReference', {}, demo.url);
-    const got = await node('demo', d, `status docStatus type { ${CONCEPT} } category { ${CONCEPT} } date subject { id } author { id } custodian { id } description
-      content { attachment { contentType language title creation text } format { system code display } } context { encounter { id } period { ${PERIOD} } }`);
+    const got = await node(
+      'demo',
+      d,
+      `status docStatus type { ${CONCEPT} } category { ${CONCEPT} } date subject { id } author { id } custodian { id } description
+      content { attachment { contentType language title creation text } format { system code display } } context { encounter { id } period { ${PERIOD} } }`,
+    );
     const content = (d.content as Json[])[0]!;
     const attachment = content.attachment as Json;
     expect(typeof attachment.data).toBe('string');
@@ -327,27 +441,72 @@ describe('each type reads like its FHIR resource', () => {
       subject: refId('demo', d.subject),
       author: ((d.author as unknown[] | undefined) ?? []).map((r) => refId('demo', r)),
       custodian: refId('demo', d.custodian),
-      content: [{ attachment: { contentType: attachment.contentType, language: orNull(attachment.language), title: orNull(attachment.title), creation: orNull(attachment.creation), text: decoded }, format: coding(content.format as Json) }],
+      content: [
+        {
+          attachment: {
+            contentType: attachment.contentType,
+            language: orNull(attachment.language),
+            title: orNull(attachment.title),
+            creation: orNull(attachment.creation),
+            text: decoded,
+          },
+          format: coding(content.format as Json),
+        },
+      ],
     });
     const context = d.context as Json | undefined;
-    expect(got.context).toEqual(context ? { encounter: ((context.encounter as unknown[] | undefined) ?? []).map((r) => refId('demo', r)), period: period(context.period as Json) } : null);
+    expect(got.context).toEqual(
+      context
+        ? {
+            encounter: ((context.encounter as unknown[] | undefined) ?? []).map((r) => refId('demo', r)),
+            period: period(context.period as Json),
+          }
+        : null,
+    );
   });
 
   it('Practitioner: identifiers, names, gender, address', async () => {
     const p = await firstOf('Practitioner');
-    const got = await node('ehr', p, `identifier { system value } active name { use family given prefix text } gender telecom { system value use } address { line city state postalCode country }`);
-    expect(got).toMatchObject({ identifier: identifiers(p.identifier), active: orNull(p.active), name: names(p.name), gender: enumOf(p.gender), telecom: telecoms(p.telecom), address: addresses(p.address) });
+    const got = await node(
+      'ehr',
+      p,
+      `identifier { system value } active name { use family given prefix text } gender telecom { system value use } address { line city state postalCode country }`,
+    );
+    expect(got).toMatchObject({
+      identifier: identifiers(p.identifier),
+      active: orNull(p.active),
+      name: names(p.name),
+      gender: enumOf(p.gender),
+      telecom: telecoms(p.telecom),
+      address: addresses(p.address),
+    });
   });
 
   it('Organization: name, type, identifiers, address, telecom', async () => {
     const o = await firstOf('Organization');
-    const got = await node('ehr', o, `identifier { system value } active name type { ${CONCEPT} } telecom { system value use } address { line city state postalCode country } partOf { id }`);
-    expect(got).toMatchObject({ identifier: identifiers(o.identifier), active: orNull(o.active), name: o.name, type: concepts(o.type), telecom: telecoms(o.telecom), address: addresses(o.address), partOf: refId('ehr', o.partOf) });
+    const got = await node(
+      'ehr',
+      o,
+      `identifier { system value } active name type { ${CONCEPT} } telecom { system value use } address { line city state postalCode country } partOf { id }`,
+    );
+    expect(got).toMatchObject({
+      identifier: identifiers(o.identifier),
+      active: orNull(o.active),
+      name: o.name,
+      type: concepts(o.type),
+      telecom: telecoms(o.telecom),
+      address: addresses(o.address),
+      partOf: refId('ehr', o.partOf),
+    });
   });
 
   it('Location: status, name, type, address, position and managing organization', async () => {
     const l = await firstOf('Location', {}, demo.url);
-    const got = await node('demo', l, `status name description type { ${CONCEPT} } address { line city state postalCode country } position { longitude latitude } managingOrganization { id name }`);
+    const got = await node(
+      'demo',
+      l,
+      `status name description type { ${CONCEPT} } address { line city state postalCode country } position { longitude latitude } managingOrganization { id name }`,
+    );
     const address = l.address as Json | undefined;
     expect(got).toMatchObject({
       status: enumOf(l.status),
@@ -365,7 +524,9 @@ describe('values the schema cannot express', () => {
   it('a status code outside the FHIR value set is null, not an error', async () => {
     const [encounter] = (await searchFhir('Encounter', { status: 'teleported' }, demo.url)).resources;
     expect(encounter).toBeDefined();
-    const result = await gw.query('query($id: ID!) { node(id: $id) { ... on Encounter { status class { code } period { start } } } }', { id: gatewayId('demo', 'Encounter', encounter!.id) });
+    const result = await gw.query('query($id: ID!) { node(id: $id) { ... on Encounter { status class { code } period { start } } } }', {
+      id: gatewayId('demo', 'Encounter', encounter!.id),
+    });
     expect(result.body.errors).toBeUndefined();
     expect(result.body.data).toEqual({ node: { status: null, class: { code: 'AMB' }, period: { start: '2016-02' } } });
   });
@@ -374,7 +535,9 @@ describe('values the schema cannot express', () => {
     const [patient] = (await searchFhir('Patient', { identifier: 'urn:test:odd|odd-1' }, demo.url)).resources;
     const [condition] = (await searchFhir('Condition', { patient: patient!.id }, demo.url)).resources;
     const data = dataOf<{ node: Json }>(
-      await gw.query('query($id: ID!) { node(id: $id) { ... on Condition { onsetDateTime recordedDate subject { birthDate } } } }', { id: gatewayId('demo', 'Condition', condition!.id) }),
+      await gw.query('query($id: ID!) { node(id: $id) { ... on Condition { onsetDateTime recordedDate subject { birthDate } } } }', {
+        id: gatewayId('demo', 'Condition', condition!.id),
+      }),
     );
     expect(data.node).toEqual({ onsetDateTime: '2015', recordedDate: '2015-06-30T10:15:00-05:00', subject: { birthDate: '1961' } });
   });
@@ -388,7 +551,9 @@ describe('ids', () => {
     for (const id of ids) expect(id).not.toContain(patient.id);
     const unknown = gatewayId('ehr', 'Patient', 'no-such-patient');
     const data = dataOf<{ nodes: (Json | null)[] }>(
-      await gw.query('query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on Resource { source { recordId } } } }', { ids: [...ids, unknown, 'garbage'] }),
+      await gw.query('query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on Resource { source { recordId } } } }', {
+        ids: [...ids, unknown, 'garbage'],
+      }),
     );
     expect(data.nodes).toEqual([
       { __typename: 'Encounter', id: ids[0], source: { recordId: encounter.id } },
@@ -399,9 +564,13 @@ describe('ids', () => {
   });
 
   it('the id a list gives is the id node() accepts', async () => {
-    const data = dataOf<{ patients: { edges: { node: { id: string; birthDate: string } }[] } }>(await gw.query('{ patients(first: 3) { edges { node { id birthDate } } } }'));
+    const data = dataOf<{ patients: { edges: { node: { id: string; birthDate: string } }[] } }>(
+      await gw.query('{ patients(first: 3) { edges { node { id birthDate } } } }'),
+    );
     for (const { node: p } of data.patients.edges) {
-      const again = dataOf<{ node: Json; patient: Json }>(await gw.query('query($id: ID!) { node(id: $id) { id } patient(id: $id) { birthDate } }', { id: p.id }));
+      const again = dataOf<{ node: Json; patient: Json }>(
+        await gw.query('query($id: ID!) { node(id: $id) { id } patient(id: $id) { birthDate } }', { id: p.id }),
+      );
       expect(again).toEqual({ node: { id: p.id }, patient: { birthDate: p.birthDate } });
     }
   });
@@ -409,7 +578,9 @@ describe('ids', () => {
   it('patient(id:) with the id of another type is null', async () => {
     const encounter = await firstOf('Encounter');
     const data = dataOf<{ patient: null; encounter: Json }>(
-      await gw.query('query($id: ID!) { patient(id: $id) { id } encounter(id: $id) { id } }', { id: gatewayId('ehr', 'Encounter', encounter.id) }),
+      await gw.query('query($id: ID!) { patient(id: $id) { id } encounter(id: $id) { id } }', {
+        id: gatewayId('ehr', 'Encounter', encounter.id),
+      }),
     );
     expect(data).toEqual({ patient: null, encounter: { id: gatewayId('ehr', 'Encounter', encounter.id) } });
   });

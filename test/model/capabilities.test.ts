@@ -46,9 +46,12 @@ describe('learning what a FHIR server can search', () => {
     expect(capabilitiesFrom(readCapabilityStatement(statement)).types.Claim).toBeUndefined();
   });
 
-  it.each([null, 'nonsense', {}, { rest: 'x' }, { rest: [{ resource: 'x' }] }])('a statement it cannot read (%p) lists nothing', (value) => {
-    expect(readCapabilityStatement(value).size).toBe(0);
-  });
+  it.each([null, 'nonsense', {}, { rest: 'x' }, { rest: [{ resource: 'x' }] }])(
+    'a statement it cannot read (%p) lists nothing',
+    (value) => {
+      expect(readCapabilityStatement(value).size).toBe(0);
+    },
+  );
 
   it('without a usable statement, every type with standard parameters', () => {
     const caps = defaultCapabilities();

@@ -47,7 +47,8 @@ describe('in-memory evaluation of criteria', () => {
   });
 
   it('dates match a range they overlap, whatever their precision and zone', () => {
-    const inRange = (from?: string, to?: string): boolean => matchesCriterion(observation, 'Observation', { param: 'date', range: { from, to } });
+    const inRange = (from?: string, to?: string): boolean =>
+      matchesCriterion(observation, 'Observation', { param: 'date', range: { from, to } });
     expect(inRange('2015', '2017-06-30')).toBe(true);
     expect(inRange('2016-03-04', '2016-03-04')).toBe(true);
     // 10:00 at UTC-5 is 15:00 UTC on the 4th, not on the 5th
@@ -86,7 +87,11 @@ describe('in-memory evaluation of criteria', () => {
     expect(patientIdsOf(observation, 'Observation')).toEqual(['p1']);
     expect(encounterIdsOf(observation, 'Observation')).toEqual(['e1']);
     expect(patientIdsOf(patient, 'Patient')).toEqual(['p1']);
-    const claim: FhirResource = { resourceType: 'Claim', patient: { reference: 'Patient/p2' }, item: [{ encounter: [{ reference: 'Encounter/e7' }] }, { encounter: [{ reference: 'Encounter/e8' }] }] };
+    const claim: FhirResource = {
+      resourceType: 'Claim',
+      patient: { reference: 'Patient/p2' },
+      item: [{ encounter: [{ reference: 'Encounter/e7' }] }, { encounter: [{ reference: 'Encounter/e8' }] }],
+    };
     expect(patientIdsOf(claim, 'Claim')).toEqual(['p2']);
     expect(encounterIdsOf(claim, 'Claim')).toEqual(['e7', 'e8']);
   });
@@ -103,7 +108,8 @@ describe('the sort comparator', () => {
     type,
     resource: { resourceType: type, id, ...(date ? { effectiveDateTime: date } : {}) } as FhirResource,
   });
-  const sorted = (sort: SortSpec[], records: ReturnType<typeof rec>[]): string[] => [...records].sort(comparator(sort)).map((r) => r.resource.id!);
+  const sorted = (sort: SortSpec[], records: ReturnType<typeof rec>[]): string[] =>
+    [...records].sort(comparator(sort)).map((r) => r.resource.id!);
 
   it('orders by date descending, records without a date last, ties by id', () => {
     const records = [rec('b', '2016-01-01'), rec('none'), rec('a', '2016-01-01'), rec('c', '2018'), rec('d', '2015-06-30T23:00:00-05:00')];
@@ -117,7 +123,10 @@ describe('the sort comparator', () => {
   });
 
   it('orders patients by name, folding accents and case', () => {
-    const p = (id: string, family: string) => ({ type: 'Patient' as const, resource: { resourceType: 'Patient', id, name: [{ family, given: ['X'] }] } });
+    const p = (id: string, family: string) => ({
+      type: 'Patient' as const,
+      resource: { resourceType: 'Patient', id, name: [{ family, given: ['X'] }] },
+    });
     const list = [p('3', 'zimmer'), p('1', 'Ábel'), p('2', 'abbott')];
     expect([...list].sort(comparator([{ field: 'name', direction: 'asc' }])).map((r) => r.resource.id)).toEqual(['2', '1', '3']);
   });

@@ -16,7 +16,12 @@ describe('gateway ids', () => {
 
   it('are stable and differ between sources, types and records', () => {
     expect(encodeId('ehr', 'Patient', 'a')).toBe(encodeId('ehr', 'Patient', 'a'));
-    const ids = new Set([encodeId('ehr', 'Patient', 'a'), encodeId('lake', 'Patient', 'a'), encodeId('ehr', 'Encounter', 'a'), encodeId('ehr', 'Patient', 'b')]);
+    const ids = new Set([
+      encodeId('ehr', 'Patient', 'a'),
+      encodeId('lake', 'Patient', 'a'),
+      encodeId('ehr', 'Encounter', 'a'),
+      encodeId('ehr', 'Patient', 'b'),
+    ]);
     expect(ids.size).toBe(4);
   });
 

@@ -2,12 +2,16 @@ import { buildSearch, criterionParams, sortParam } from '../../connectors/fhir/q
 
 describe('spelling gateway searches as FHIR search parameters', () => {
   it('a code filter is system|code', () => {
-    expect(criterionParams('Observation', { param: 'code', tokens: [{ system: 'http://loinc.org', code: '8302-2' }] })).toEqual([['code', 'http://loinc.org|8302-2']]);
+    expect(criterionParams('Observation', { param: 'code', tokens: [{ system: 'http://loinc.org', code: '8302-2' }] })).toEqual([
+      ['code', 'http://loinc.org|8302-2'],
+    ]);
   });
 
   it('several values are one comma-separated parameter (OR)', () => {
     expect(criterionParams('Condition', { param: 'patient', ids: ['a', 'b', 'c'] })).toEqual([['patient', 'a,b,c']]);
-    expect(criterionParams('Observation', { param: 'code', tokens: [{ code: '1' }, { system: 's', code: '2' }] })).toEqual([['code', '1,s|2']]);
+    expect(criterionParams('Observation', { param: 'code', tokens: [{ code: '1' }, { system: 's', code: '2' }] })).toEqual([
+      ['code', '1,s|2'],
+    ]);
   });
 
   it.each([
@@ -16,7 +20,9 @@ describe('spelling gateway searches as FHIR search parameters', () => {
     ['$', 'a$b', 'a\\$b'],
     ['\\', 'a\\b', 'a\\\\b'],
   ])('escapes %s inside values with a backslash', (_, raw, escaped) => {
-    expect(criterionParams('Patient', { param: 'identifier', tokens: [{ system: `urn:${raw}`, code: raw }] })).toEqual([['identifier', `urn:${escaped}|${escaped}`]]);
+    expect(criterionParams('Patient', { param: 'identifier', tokens: [{ system: `urn:${raw}`, code: raw }] })).toEqual([
+      ['identifier', `urn:${escaped}|${escaped}`],
+    ]);
     expect(criterionParams('Condition', { param: '_id', ids: [raw, 'x'] })).toEqual([['_id', `${escaped},x`]]);
   });
 
@@ -45,7 +51,11 @@ describe('spelling gateway searches as FHIR search parameters', () => {
   });
 
   it('builds a URL-encoded query string', () => {
-    const path = buildSearch('Observation', [{ param: 'code', tokens: [{ system: 'http://loinc.org', code: '8302-2' }] }], [['_count', '10']]);
+    const path = buildSearch(
+      'Observation',
+      [{ param: 'code', tokens: [{ system: 'http://loinc.org', code: '8302-2' }] }],
+      [['_count', '10']],
+    );
     expect(path).toBe('Observation?code=http%3A%2F%2Floinc.org%7C8302-2&_count=10');
     expect(new URLSearchParams(path.split('?')[1]).get('code')).toBe('http://loinc.org|8302-2');
   });

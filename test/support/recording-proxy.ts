@@ -61,7 +61,8 @@ export async function startRecordingProxy(upstream: string = fhirUrl()): Promise
       up.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8').split(upstreamBase).join(clientBase);
         const out: Record<string, string | string[]> = {};
-        for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') out[k] = v;
+        for (const [k, v] of Object.entries(up.headers))
+          if (v !== undefined && k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') out[k] = v;
         out['content-length'] = String(Buffer.byteLength(body));
         res.writeHead(up.statusCode ?? 502, out);
         res.end(body);

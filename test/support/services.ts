@@ -59,7 +59,11 @@ export async function fetchFhir<T = unknown>(pathOrUrl: string, base = fhirUrl()
 }
 
 /** One search page's resources (search-mode `match` only) and the server's `total`. */
-export async function searchFhir(type: string, params: Record<string, string> | string, base = fhirUrl()): Promise<{ resources: FhirResourceJson[]; total?: number }> {
+export async function searchFhir(
+  type: string,
+  params: Record<string, string> | string,
+  base = fhirUrl(),
+): Promise<{ resources: FhirResourceJson[]; total?: number }> {
   const query = typeof params === 'string' ? params : new URLSearchParams(params).toString();
   const bundle = await fetchFhir<SearchBundle>(`${type}?${query}`, base);
   const resources = (bundle.entry ?? []).filter((e) => e.search?.mode !== 'include' && e.resource).map((e) => e.resource!);
