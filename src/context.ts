@@ -1,4 +1,7 @@
 /** Per-request state (style.md §4): created for each request, never shared, gone when it ends. */
+import type { Principal } from './auth/principal';
+import type { AuditRecorder } from './audit/recorder';
+import type { AuditQuery, StoredEvent } from './audit/store';
 import type { DataAccess } from './data/access';
 import type { Logger } from './logger';
 
@@ -13,4 +16,10 @@ export interface GatewayContext {
   log: Logger;
   data: DataAccess;
   upstream: UpstreamTally;
+  /** Who is asking (development mode: an unauthenticated principal that may read everything). */
+  principal: Principal;
+  /** What this request disclosed and decided, written to the audit trail when it ends. */
+  audit: AuditRecorder;
+  /** The audit trail, for admins (the check is in src/server/security.ts, not in resolvers). */
+  readAudit(query: AuditQuery): StoredEvent[];
 }

@@ -2,18 +2,24 @@
  * `healthgraph` command line. Problems with input (flags, config) print a plain message and exit 2;
  * never a stack trace.
  */
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { AuditStore } from '../audit/store';
 import { configReferenceMarkdown } from '../config/describe';
 import { loadConfig } from '../config/load';
 import { schemaReferenceMarkdown } from '../graphql/schema-docs';
 import { ConfigError } from '../errors';
 import { createLogger } from '../logger';
 import { createGateway } from '../server/gateway';
+import { auditLocation } from '../server/security';
+import { LAKE_USAGE, LakeUsageError, lakeCommand } from '../lake/cli';
 
 const USAGE = `Usage:
   healthgraph serve --config FILE [--port 4000] [--host 127.0.0.1]
   healthgraph config check --config FILE
+  healthgraph audit verify --config FILE   check the audit trail's hash chain (exit 1 and the first bad entry when broken)
   healthgraph docs config|schema       print the configuration or schema reference (Markdown)
+${LAKE_USAGE}
   healthgraph help
 
 Environment: LOG_LEVEL (default info), NODE_ENV=production turns introspection and the playground off.`;
@@ -32,7 +38,7 @@ async function serve(argv: string[]): Promise<void> {
   if (!values.config) throw new UsageError('serve needs --config FILE');
   const config = loadConfig(values.config);
   const log = createLogger();
-  const gateway = await createGateway(config, { log });
+  const gateway = await createGateway(config, { log, configPath: values.config });
   const url = await gateway.listen(portOf(values.port) ?? config.server.port, values.host ?? config.server.host);
   log.info({ url: `${url}/graphql`, sources: config.sources.map((s) => s.id) }, 'healthgraph is listening');
   process.stderr.write(`healthgraph: GraphQL and playground at ${url}/graphql\n`);
@@ -54,6 +60,25 @@ async function configCheck(argv: string[]): Promise<void> {
   process.stdout.write(`${values.config}: valid (${config.sources.length} source${config.sources.length === 1 ? '' : 's'})\n`);
 }
 
+function auditVerify(argv: string[]): number {
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, file: { type: 'string' } }, strict: true });
+  if (!values.config && !values.file) throw new UsageError('audit verify needs --config FILE (or --file AUDIT.sqlite)');
+  const file = values.file ?? auditLocation(loadConfig(values.config!), values.config);
+  if (file === ':memory:' || !existsSync(file)) throw new UsageError(`no audit trail at ${file}`);
+  const store = new AuditStore(file);
+  try {
+    const result = store.verify();
+    if (result.ok) {
+      process.stdout.write(`${file}: chain intact (${result.events} event${result.events === 1 ? '' : 's'})\n`);
+      return 0;
+    }
+    process.stdout.write(`${file}: chain broken at entry ${result.firstBad!.seq}: ${result.firstBad!.problem} (${result.events} entries before it verify)\n`);
+    return 1;
+  } finally {
+    store.close();
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -65,6 +90,11 @@ export async function main(argv: string[]): Promise<number> {
         if (rest[0] !== 'check') throw new UsageError('unknown config command');
         await configCheck(rest.slice(1));
         return 0;
+      case 'lake':
+        return await lakeCommand(rest);
+      case 'audit':
+        if (rest[0] !== 'verify') throw new UsageError('unknown audit command');
+        return auditVerify(rest.slice(1));
       case 'docs':
         if (rest[0] === 'config') process.stdout.write(`${configReferenceMarkdown()}\n`);
         else if (rest[0] === 'schema') process.stdout.write(`${schemaReferenceMarkdown()}\n`);
@@ -84,7 +114,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`healthgraph: ${error.message}\n`);
       return 2;
     }
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (error instanceof UsageError || error instanceof LakeUsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`healthgraph: ${(error as Error).message}\n\n${USAGE}\n`);
       return 2;
     }

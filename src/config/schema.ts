@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { fhirSourceSchema } from '../../connectors/fhir/config';
+import { auditSchema, authSchema, consentSchema } from '../auth/config';
 import { mongoSourceSchema } from '../../connectors/mongo/config';
 
 /** Source kinds: each connector folder contributes its own schema. */
@@ -51,6 +52,9 @@ export const configSchema = z
     sources: z.array(sourceSchema).min(1, 'configure at least one source').describe('The data sources, one entry per source'),
     server: serverSchema.default({}).describe('The HTTP server'),
     limits: limitsSchema.default({}).describe('Protection against expensive or abusive requests'),
+    auth: authSchema,
+    consent: consentSchema,
+    audit: auditSchema,
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -59,6 +63,16 @@ export const configSchema = z
       if (seen.has(source.id)) ctx.addIssue({ code: 'custom', path: ['sources', index, 'id'], message: `duplicate source id "${source.id}"` });
       seen.add(source.id);
     });
+    if (config.auth.mode === 'jwt') {
+      const clients = new Set<string>();
+      config.auth.clients.forEach((client, index) => {
+        if (clients.has(client.id)) ctx.addIssue({ code: 'custom', path: ['auth', 'clients', index, 'id'], message: `duplicate client id "${client.id}"` });
+        clients.add(client.id);
+      });
+    }
+    for (const [index, id] of (config.consent?.sources ?? []).entries()) {
+      if (!seen.has(id)) ctx.addIssue({ code: 'custom', path: ['consent', 'sources', index], message: `no source has id "${id}"` });
+    }
   });
 
 export type GatewayConfig = z.infer<typeof configSchema>;

@@ -1,20 +1,39 @@
 /** The Apollo Server instance: schema, limits, error model, persisted queries, CSRF, metrics. */
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import type { GraphQLSchema } from 'graphql';
+import { createHash } from 'node:crypto';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { GatewayConfig } from '../config/schema';
 import type { GatewayContext } from '../context';
 import type { Logger } from '../logger';
 import { createErrorFormatter } from './errors';
-import { checkCost, staticLimitRules } from './limits';
+import { HealthgraphError } from '../errors';
+import { checkCost, operationDepth, staticLimitRules } from './limits';
+import type { Security } from './security';
 import type { Metrics } from './metrics';
 
-function limitsPlugin(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin<GatewayContext> {
+/**
+ * Cost for every request; per-client limits (a client's `maxCost` / `maxDepth` can only lower the
+ * gateway's) and the persisted-query allow-list for clients registered as `persistedQueriesOnly`.
+ */
+function limitsPlugin(schema: GraphQLSchema, config: GatewayConfig, security: Security): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ request, document, operationName }) {
-          checkCost(schema, document, operationName ?? undefined, request.variables ?? {}, maxCost);
+        async didResolveOperation({ request, document, operationName, operation, contextValue, source }) {
+          const client = security.limitsFor(contextValue.principal);
+          const name = operationName ?? undefined;
+          contextValue.audit.operation = [contextValue.audit.operation, `${operation?.operation ?? 'query'} ${name ?? '(anonymous)'}`].filter(Boolean).join('; ');
+          if (client.persistedOnly && !client.allowedHashes.has(createHash('sha256').update(source).digest('hex'))) {
+            throw new HealthgraphError('FORBIDDEN', 'This client may only run registered queries').toGraphQLError();
+          }
+          if (client.maxDepth !== undefined && client.maxDepth < config.limits.maxDepth) {
+            const depth = operationDepth(document, name);
+            if (depth > client.maxDepth) {
+              throw new GraphQLError(`Query depth ${depth} exceeds the limit of ${client.maxDepth}`, { extensions: { code: 'QUERY_TOO_COMPLEX', depth, maxDepth: client.maxDepth, http: { status: 400 } } });
+            }
+          }
+          checkCost(schema, document, name, request.variables ?? {}, Math.min(config.limits.maxCost, client.maxCost ?? Infinity));
         },
       };
     },
@@ -43,7 +62,7 @@ export function introspectionEnabled(config: GatewayConfig): boolean {
   return config.server.introspection ?? process.env.NODE_ENV !== 'production';
 }
 
-export function createApollo(schema: GraphQLSchema, config: GatewayConfig, log: Logger, metrics: Metrics): ApolloServer<GatewayContext> {
+export function createApollo(schema: GraphQLSchema, config: GatewayConfig, log: Logger, metrics: Metrics, security: Security): ApolloServer<GatewayContext> {
   return new ApolloServer<GatewayContext>({
     schema,
     introspection: introspectionEnabled(config),
@@ -55,6 +74,6 @@ export function createApollo(schema: GraphQLSchema, config: GatewayConfig, log: 
     csrfPrevention: config.server.csrfPrevention,
     allowBatchedHttpRequests: true,
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginLandingPageDisabled(), limitsPlugin(schema, config.limits.maxCost), metricsPlugin(metrics)],
+    plugins: [ApolloServerPluginLandingPageDisabled(), limitsPlugin(schema, config, security), metricsPlugin(metrics)],
   });
 }

@@ -2,24 +2,28 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Connector } from '../../connectors/types';
+import type { Connector, UpstreamRequestEvent } from '../../connectors/types';
 import type { GatewayConfig } from '../config/schema';
+import type { Principal } from '../auth/principal';
+import { AuditRecorder } from '../audit/recorder';
 import type { GatewayContext } from '../context';
 import { DataAccess } from '../data/access';
-import { ALLOW_ALL } from '../data/policy';
 import { SourceRegistry } from '../data/registry';
 import { buildGatewaySchema } from '../graphql/schema';
+import { ConfigError } from '../errors';
 import { createLogger, type Logger } from '../logger';
 import { projectRoot } from '../paths';
 import { createConnector } from '../sources';
 import { createApollo, introspectionEnabled } from './apollo';
 import { createRequestHandler } from './http';
 import { createMetrics, type Metrics } from './metrics';
+import { createSecurity, type Security } from './security';
 import { createPlayground, loadExamples, type Playground } from './playground';
 
 export interface Gateway {
   readonly registry: SourceRegistry;
   readonly metrics: Metrics;
+  readonly security: Security;
   /** Starts listening; resolves with the base URL (e.g. `http://127.0.0.1:4000`). */
   listen(port?: number, host?: string): Promise<string>;
   close(): Promise<void>;
@@ -29,6 +33,17 @@ export interface GatewayOptions {
   log?: Logger;
   /** Use these connectors instead of creating them from `config.sources` (tests). */
   connectors?: Connector[];
+  /** The config file, if any: the audit trail lives next to it by default. */
+  configPath?: string;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.1']);
+
+/** Development mode (`auth.mode: none`) only ever listens on a loopback address. */
+export function assertListenAllowed(config: GatewayConfig, host: string): void {
+  if (config.auth.mode === 'none' && !LOOPBACK.has(host) && !host.startsWith('127.')) {
+    throw new ConfigError(`Refusing to listen on ${host} without authentication: configure auth (mode: jwt) or listen on 127.0.0.1`);
+  }
 }
 
 function createPlaygroundFor(config: GatewayConfig): Playground | undefined {
@@ -43,25 +58,24 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   await registry.start();
   const metrics = createMetrics();
   const schema = buildGatewaySchema();
-  const apollo = createApollo(schema, config, log, metrics);
+  const security = createSecurity(config, { configPath: options.configPath, log });
+  const apollo = createApollo(schema, config, log, metrics, security);
   await apollo.start();
 
-  const createContext = (requestId: string): GatewayContext => {
+  const createContext = async (requestId: string, principal: Principal): Promise<GatewayContext> => {
     const upstream = { bySource: new Map<string, number>(), total: 0 };
-    const data = new DataAccess({
-      registry,
-      policy: ALLOW_ALL,
-      maxBatchRecords: config.limits.maxBatchRecords,
-      call: {
-        requestId,
-        onUpstreamRequest: (event) => {
-          upstream.total++;
-          upstream.bySource.set(event.source, (upstream.bySource.get(event.source) ?? 0) + 1);
-          metrics.observeUpstream(event);
-        },
+    const call = {
+      requestId,
+      onUpstreamRequest: (event: UpstreamRequestEvent) => {
+        upstream.total++;
+        upstream.bySource.set(event.source, (upstream.bySource.get(event.source) ?? 0) + 1);
+        metrics.observeUpstream(event);
       },
-    });
-    return { requestId, log, data, upstream };
+    };
+    const audit = new AuditRecorder(requestId, principal);
+    const policy = await security.policyFor(principal, audit, registry, call);
+    const data = new DataAccess({ registry, policy, maxBatchRecords: config.limits.maxBatchRecords, call });
+    return { requestId, log, data, upstream, principal, audit, readAudit: (query) => security.readAudit(principal, query) };
   };
 
   const handler = createRequestHandler({
@@ -73,13 +87,16 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     maxRequestBytes: config.limits.maxRequestBytes,
     maxBatchOperations: config.limits.maxBatchOperations,
     createContext,
+    security,
   });
   let server: Server | undefined;
 
   return {
     registry,
     metrics,
+    security,
     listen(port = config.server.port, host = config.server.host) {
+      assertListenAllowed(config, host);
       return new Promise((resolve, reject) => {
         server = createServer({ keepAliveTimeout: 65_000 }, handler);
         server.once('error', reject);
@@ -97,6 +114,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       }
       await apollo.stop();
       await registry.close();
+      await security.close();
     },
   };
 }

@@ -5,11 +5,15 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
+import { AuthFailure } from '../auth/authenticate';
+import type { Principal } from '../auth/principal';
+import { AuditRecorder } from '../audit/recorder';
 import type { GatewayContext } from '../context';
 import type { SourceRegistry } from '../data/registry';
 import type { Logger } from '../logger';
 import type { Metrics } from './metrics';
 import type { Playground } from './playground';
+import type { Security } from './security';
 
 export interface HttpDeps {
   apollo: ApolloServer<GatewayContext>;
@@ -19,7 +23,8 @@ export interface HttpDeps {
   playground?: Playground;
   maxRequestBytes: number;
   maxBatchOperations: number;
-  createContext: (requestId: string) => GatewayContext;
+  createContext: (requestId: string, principal: Principal) => Promise<GatewayContext>;
+  security: Security;
 }
 
 class PayloadTooLarge extends Error {}
@@ -48,8 +53,13 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(text);
 }
 
-function graphqlError(res: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+function graphqlError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] }, headers);
+}
+
+function outcomeOf(status: number, body: string): 'ok' | 'partial' | 'error' {
+  if (status >= 400) return 'error';
+  return body.includes('"errors":[') ? (body.includes('"data":{') ? 'partial' : 'error') : 'ok';
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
@@ -80,26 +90,61 @@ export function createRequestHandler(deps: HttpDeps) {
     } else if (search.length > deps.maxRequestBytes) {
       return graphqlError(res, 413, 'BAD_REQUEST', 'The request is too large');
     }
+    // Authenticate and admit before any GraphQL runs; every outcome below is audited.
+    const { security } = deps;
+    let principal: Principal;
+    try {
+      principal = await security.authenticate(req.headers);
+    } catch (error) {
+      if (!(error instanceof AuthFailure)) throw error;
+      const event = new AuditRecorder(requestId, undefined).event('denied', error.status, error.message, error.claims);
+      if (!audited(event, res, requestId)) return;
+      const headers: Record<string, string> = { 'x-request-id': requestId };
+      if (error.wwwAuthenticate) headers['www-authenticate'] = error.wwwAuthenticate;
+      return graphqlError(res, error.status, error.code, error.message, headers);
+    }
+    const admitted = await security.admit(principal);
+    if (!admitted.allowed) {
+      const event = new AuditRecorder(requestId, principal).event('denied', 429, 'rate limited');
+      if (!audited(event, res, requestId)) return;
+      return graphqlError(res, 429, 'RATE_LIMITED', 'Too many requests: slow down', { 'retry-after': String(admitted.retryAfter), 'x-request-id': requestId });
+    }
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
-    const context = deps.createContext(requestId);
+    const context = await deps.createContext(requestId, principal);
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
       context: async () => context,
     });
+    let text: string;
+    if (result.body.kind === 'complete') text = result.body.string;
+    else {
+      let chunks = '';
+      for await (const chunk of result.body.asyncIterator) chunks += chunk;
+      text = chunks;
+    }
+    const status = result.status ?? 200;
+    // Fail closed: a request whose audit event cannot be written returns no data.
+    if (!audited(context.audit.event(outcomeOf(status, text), status), res, requestId)) return;
     const out: Record<string, string> = { 'x-request-id': requestId, 'x-upstream-requests': String(context.upstream.total) };
     for (const [key, value] of result.headers) out[key] = value;
-    if (result.body.kind === 'complete') {
-      out['content-length'] = String(Buffer.byteLength(result.body.string));
-      res.writeHead(result.status ?? 200, out);
-      res.end(result.body.string);
-      return;
+    out['content-length'] = String(Buffer.byteLength(text));
+    res.writeHead(status, out);
+    res.end(text);
+  }
+
+  /** Writes the audit event; on failure answers 500 without data and returns false. */
+  function audited(event: ReturnType<AuditRecorder['event']>, res: ServerResponse, requestId: string): boolean {
+    try {
+      deps.security.writeAudit(event);
+      return true;
+    } catch (error) {
+      log.error({ err: error, requestId }, 'audit write failed: request refused');
+      graphqlError(res, 500, 'INTERNAL_SERVER_ERROR', 'The request could not be audited', { 'x-request-id': requestId });
+      return false;
     }
-    res.writeHead(result.status ?? 200, out);
-    for await (const chunk of result.body.asyncIterator) res.write(chunk);
-    res.end();
   }
 
   async function ready(res: ServerResponse): Promise<void> {

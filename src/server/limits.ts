@@ -45,6 +45,18 @@ function depthOf(set: SelectionSetNode | undefined, fragments: Record<string, Fr
   return max;
 }
 
+/** The depth of one operation of a document (fragments followed, introspection exempt). */
+export function operationDepth(document: DocumentNode, operationName: string | undefined): number {
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
+  let depth = 0;
+  for (const def of document.definitions) {
+    if (def.kind !== Kind.OPERATION_DEFINITION || (operationName !== undefined && def.name?.value !== operationName)) continue;
+    depth = Math.max(depth, depthOf(def.selectionSet, fragments, new Set()));
+  }
+  return depth;
+}
+
 export function depthLimitRule(maxDepth: number): ValidationRule {
   return (context: ValidationContext): ASTVisitor => {
     const fragments: Record<string, FragmentDefinitionNode> = {};
