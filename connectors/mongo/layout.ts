@@ -49,7 +49,7 @@ export interface HgBlock {
   date?: DateSpan;
   /** Patient.birthDate. */
   birthdate?: DateSpan;
-  /** Every relevant date element present, normalized. */
+  /** Every relevant date element present, normalized. Lists below are left out when empty. */
   dates: DatedElement[];
   /** Patient record ids this resource belongs to (its own id for a Patient). */
   patient: string[];
@@ -77,6 +77,8 @@ export interface LakeDocument {
   _hg: HgBlock;
   [element: string]: unknown;
 }
+
+const LIST_FIELDS = ['dates', 'patient', 'encounter', 'code', 'category', 'status', 'gender', 'identifier', 'name', 'family', 'given'] as const;
 
 /** Collection name for a resource type: the type itself. */
 export function collectionOf(type: string): string {
@@ -202,6 +204,9 @@ export function toLakeDocument(resource: FhirResource & { id: string }, src: Pro
     miss: { date: date ? 0 : 1, birthdate: birth ? 0 : 1, lastUpdated: lu ? 0 : 1, name: sortName.length > 0 ? 0 : 1 },
     src,
   };
+  // Empty lists are left out: FerretDB's write cost grows with every field, and a missing list
+  // matches no token or id, exactly like an empty one.
+  for (const key of LIST_FIELDS) if (hg[key].length === 0) delete (hg as Partial<HgBlock>)[key];
   if (lu) hg.lu = new Date(lu.start);
   if (date) hg.date = date;
   if (birth) hg.birthdate = birth;
