@@ -182,7 +182,28 @@ export class Comparator {
     if (nicknames && names.nickname(a, b)) return NICKNAME;
     if (jaroWinkler(sa, sb) >= this.jw || (sa.length >= 4 && sb.length >= 4 && withinOneEdit(sa, sb))) return CLOSE;
     if (names.phonetic[a] === names.phonetic[b]) return PHONETIC;
+    if (nicknames && (this.nicknameOfMisspelt(a, sb) || this.nicknameOfMisspelt(b, sa))) return NICKNAME;
     return DISAGREE;
+  }
+
+  /** Whether a canonical form of name `a` is within typo distance of `b` (`KATE` vs `KATHERIN`). */
+  private nicknameOfMisspelt(a: number, b: string): boolean {
+    const names = this.table.names;
+    const canonical = names.canonical[a];
+    if (!canonical || canonical.length === 0) return false;
+    for (const c of canonical) {
+      const form = names.canonicalForm(c);
+      if (form !== names.values[a] && (jaroWinkler(form, b) >= this.jw || withinOneEdit(form, b))) return true;
+    }
+    return false;
+  }
+
+  /** The family level of `nameId` (a given name used as family) against row `j`'s family and alternates. */
+  private swappedFamily(nameId: number, j: number): number {
+    const t = this.table;
+    if (nameId >= 0 && (nameId === t.alt1[j] || nameId === t.alt2[j])) return EXACT;
+    const level = this.compareName(nameId, t.family[j] as number, false);
+    return level === EXACT || level === CLOSE ? level : DISAGREE;
   }
 
   private compareBirthDate(i: number, j: number): number {
@@ -205,7 +226,9 @@ export class Comparator {
       if (da === db && digitTypo(ma, mb, 2)) return NICKNAME;
       return INITIAL;
     }
-    if (ma === mb && da === db && digitTypo(ya, yb, 4)) return NICKNAME;
+    // A year typo is a last-digit slip or the last two digits transposed (1956/1965), never a whole
+    // decade or more: a father and son share day and month more often than a clerk types 1935 for 1965.
+    if (ma === mb && da === db && Math.floor(ya / 100) === Math.floor(yb / 100) && (Math.abs(ya - yb) < 10 || (ya % 10 === Math.floor(yb / 10) % 10 && yb % 10 === Math.floor(ya / 10) % 10))) return NICKNAME;
     return DISAGREE;
   }
 
@@ -281,13 +304,18 @@ export class Comparator {
         notes |= NOTE.familyAlias;
       }
     }
-    if (given === DISAGREE && family >= PHONETIC && family !== MISSING) {
-      const g1 = this.compareName(t.given[i] as number, t.family[j] as number, false);
-      const g2 = this.compareName(t.family[i] as number, t.given[j] as number, false);
-      if ((g1 === EXACT || g1 === CLOSE) && (g2 === EXACT || g2 === CLOSE)) {
-        given = g1;
-        family = g2;
-        notes |= NOTE.swap;
+    if (given === DISAGREE && family !== EXACT && family !== MISSING) {
+      // Name order swap: one record's family name is the other's given name (perhaps a nickname of it).
+      const g1 = this.compareName(t.family[i] as number, t.given[j] as number, true);
+      const g2 = this.compareName(t.given[i] as number, t.family[j] as number, true);
+      const strong = (l: number): boolean => l === EXACT || l === CLOSE || l === NICKNAME;
+      if (strong(g1) || strong(g2)) {
+        const other = strong(g1) ? this.swappedFamily(t.given[i] as number, j) : this.swappedFamily(t.given[j] as number, i);
+        if (other !== DISAGREE || (strong(g1) && strong(g2))) {
+          given = strong(g1) ? g1 : g2;
+          family = other;
+          notes |= NOTE.swap;
+        }
       }
     }
     if (given === DISAGREE) {
@@ -342,7 +370,7 @@ export class Comparator {
     const family = L[FAMILY] as number;
     const dob = L[BIRTH_DATE] as number;
     let conflict = false;
-    if (given === DISAGREE) {
+    if (given === DISAGREE && !(L[SSN] === EXACT && dob === EXACT)) {
       const twin = (family === EXACT || family === CLOSE) && dob === EXACT;
       this.notes |= twin ? NOTE.twinCap : NOTE.givenCap;
       grade = weaker(grade, twin ? 'possible' : 'probable');

@@ -49,6 +49,11 @@ export class NameDictionary extends Dictionary {
     return id;
   }
 
+  /** The canonical name of a canonical id (from `canonical`). */
+  canonicalForm(id: number): string {
+    return this.canonicalIds.values[id] as string;
+  }
+
   /** Whether two name ids can be the same given name through the nickname table. */
   nickname(a: number, b: number): boolean {
     const ca = this.canonical[a];
