@@ -1,5 +1,6 @@
 /** The resolver map: thin modules per type; everything not listed here is read by the field defaults. */
 import type { Resolvers } from '../src/generated/graphql';
+import { auditResolvers } from './audit';
 import { claimResolvers } from './claim';
 import { documentResolvers } from './document';
 import { encounterResolvers } from './encounter';
@@ -16,6 +17,7 @@ export const resolvers: Resolvers[] = [
   medicationResolvers,
   claimResolvers,
   documentResolvers,
+  auditResolvers,
 ];
 
 /** Enums bound to FHIR required value sets: values map to FHIR codes (`ENTERED_IN_ERROR` ↔ `entered-in-error`). */

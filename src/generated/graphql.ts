@@ -4,6 +4,7 @@ import type { SourceRecord, SourceStatus } from '../../connectors/types';
 import type { NestedModel } from '../model/nested';
 import type { FhirJson } from '../model/fhir-json';
 import type { ConnectionModel, EdgeModel, PageInfoModel } from '../data/connection';
+import type { StoredEvent } from '../audit/store';
 import type { GatewayContext } from '../context';
 export type Maybe<T> = T | null | undefined;
 export type InputMaybe<T> = T | null | undefined;
@@ -138,13 +139,52 @@ export type Attachment = {
   url?: Maybe<Scalars['String']['output']>;
 };
 
+/** One GraphQL request as the audit trail recorded it (needs an admin scope, e.g. `system/AuditEvent.rs`). */
+export type AuditEvent = {
+  __typename?: 'AuditEvent';
+  breakTheGlass: Scalars['Boolean']['output'];
+  clientId?: Maybe<Scalars['String']['output']>;
+  /** Consents that drove a decision. */
+  consents: Array<Scalars['String']['output']>;
+  /** Records withheld, redacted, lifted by break-the-glass, or out of scope or compartment, with the reason, labels and Consents. */
+  decisions: Scalars['JSON']['output'];
+  /** Disclosed records per resource type: `{ Observation: ["source/id", …] }`. */
+  disclosed: Scalars['JSON']['output'];
+  /** sha256 of the previous entry's hash, this position and the event. */
+  hash: Scalars['String']['output'];
+  /** The operation type and name, e.g. `query Summary`. */
+  operation?: Maybe<Scalars['String']['output']>;
+  /** ok, partial, error, or denied (authentication, authorization or rate limit refused it). */
+  outcome: Scalars['String']['output'];
+  /** Patients whose data was disclosed, as `source/Patient/id`. */
+  patients: Array<Scalars['String']['output']>;
+  /** HL7 PurposeOfUse code the caller claimed. */
+  purpose?: Maybe<Scalars['String']['output']>;
+  requestId: Scalars['String']['output'];
+  scopes: Array<Scalars['String']['output']>;
+  /** Position in the hash chain. */
+  seq: Scalars['Int']['output'];
+  status: Scalars['Int']['output'];
+  subject?: Maybe<Scalars['String']['output']>;
+  time: Scalars['DateTime']['output'];
+};
+
+export type AuditEventFilter = {
+  breakTheGlass?: InputMaybe<Scalars['Boolean']['input']>;
+  clientId?: InputMaybe<Scalars['String']['input']>;
+  outcome?: InputMaybe<Scalars['String']['input']>;
+  /** A patient as `source/Patient/id`. */
+  patient?: InputMaybe<Scalars['String']['input']>;
+  since?: InputMaybe<Scalars['DateTime']['input']>;
+  subject?: InputMaybe<Scalars['String']['input']>;
+  until?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
 export type Claim = Node & Resource & {
   __typename?: 'Claim';
   billablePeriod?: Maybe<Period>;
   created?: Maybe<Scalars['DateTime']['output']>;
   diagnosis: Array<ClaimDiagnosis>;
-  /** Adjudications of this claim. */
-  explanationOfBenefits: ExplanationOfBenefitConnection;
   fhir: Scalars['JSON']['output'];
   id: Scalars['ID']['output'];
   identifier: Array<Identifier>;
@@ -160,12 +200,6 @@ export type Claim = Node & Resource & {
   total?: Maybe<Money>;
   type?: Maybe<CodeableConcept>;
   use?: Maybe<ClaimUse>;
-};
-
-
-export type ClaimExplanationOfBenefitsArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type ClaimConnection = {
@@ -425,19 +459,19 @@ export type Encounter = Node & Resource & {
   __typename?: 'Encounter';
   class?: Maybe<Coding>;
   /** Conditions recorded in this encounter. */
-  conditions: ConditionConnection;
-  documents: DocumentReferenceConnection;
+  conditions?: Maybe<ConditionConnection>;
+  documents?: Maybe<DocumentReferenceConnection>;
   fhir: Scalars['JSON']['output'];
   id: Scalars['ID']['output'];
   identifier: Array<Identifier>;
-  immunizations: ImmunizationConnection;
+  immunizations?: Maybe<ImmunizationConnection>;
   location: Array<EncounterLocation>;
-  medications: MedicationConnection;
-  observations: ObservationConnection;
+  medications?: Maybe<MedicationConnection>;
+  observations?: Maybe<ObservationConnection>;
   participant: Array<EncounterParticipant>;
   period?: Maybe<Period>;
   priority?: Maybe<CodeableConcept>;
-  procedures: ProcedureConnection;
+  procedures?: Maybe<ProcedureConnection>;
   reasonCode: Array<CodeableConcept>;
   serviceProvider?: Maybe<Organization>;
   serviceType?: Maybe<CodeableConcept>;
@@ -994,31 +1028,31 @@ export type Patient = Node & Resource & {
   __typename?: 'Patient';
   active?: Maybe<Scalars['Boolean']['output']>;
   address: Array<Address>;
-  allergies: AllergyIntoleranceConnection;
+  allergies?: Maybe<AllergyIntoleranceConnection>;
   birthDate?: Maybe<Scalars['Date']['output']>;
-  claims: ClaimConnection;
-  conditions: ConditionConnection;
-  coverage: CoverageConnection;
+  claims?: Maybe<ClaimConnection>;
+  conditions?: Maybe<ConditionConnection>;
+  coverage?: Maybe<CoverageConnection>;
   deceasedBoolean?: Maybe<Scalars['Boolean']['output']>;
   deceasedDateTime?: Maybe<Scalars['DateTime']['output']>;
-  documents: DocumentReferenceConnection;
-  encounters: EncounterConnection;
-  explanationOfBenefits: ExplanationOfBenefitConnection;
+  documents?: Maybe<DocumentReferenceConnection>;
+  encounters?: Maybe<EncounterConnection>;
+  explanationOfBenefits?: Maybe<ExplanationOfBenefitConnection>;
   fhir: Scalars['JSON']['output'];
   gender?: Maybe<AdministrativeGender>;
   generalPractitioner: Array<Practitioner>;
   id: Scalars['ID']['output'];
   identifier: Array<Identifier>;
-  immunizations: ImmunizationConnection;
+  immunizations?: Maybe<ImmunizationConnection>;
   managingOrganization?: Maybe<Organization>;
   maritalStatus?: Maybe<CodeableConcept>;
   /** Medication requests, statements, dispenses and administrations, merged in one ordered list. */
-  medications: MedicationConnection;
+  medications?: Maybe<MedicationConnection>;
   multipleBirthBoolean?: Maybe<Scalars['Boolean']['output']>;
   multipleBirthInteger?: Maybe<Scalars['Int']['output']>;
   name: Array<HumanName>;
-  observations: ObservationConnection;
-  procedures: ProcedureConnection;
+  observations?: Maybe<ObservationConnection>;
+  procedures?: Maybe<ProcedureConnection>;
   source: SourceRef;
   telecom: Array<ContactPoint>;
 };
@@ -1219,6 +1253,8 @@ export type Quantity = {
 
 export type Query = {
   __typename?: 'Query';
+  /** The audit trail, newest first (admin scope only). `before`: events older than this `seq`. */
+  auditEvents: Array<AuditEvent>;
   encounter?: Maybe<Encounter>;
   /** Any object by its gateway id (Relay). */
   node?: Maybe<Node>;
@@ -1227,9 +1263,16 @@ export type Query = {
   /** A patient by its gateway id. */
   patient?: Maybe<Patient>;
   /** Patients across every source that serves them. */
-  patients: PatientConnection;
+  patients?: Maybe<PatientConnection>;
   /** The configured sources and their health. */
   sources: Array<Source>;
+};
+
+
+export type QueryAuditEventsArgs = {
+  before?: InputMaybe<Scalars['Int']['input']>;
+  filter?: InputMaybe<AuditEventFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -1402,6 +1445,8 @@ export type ResolversTypes = {
   AllergyIntoleranceType: AllergyIntoleranceType;
   Annotation: ResolverTypeWrapper<Annotation>;
   Attachment: ResolverTypeWrapper<FhirJson>;
+  AuditEvent: ResolverTypeWrapper<StoredEvent>;
+  AuditEventFilter: AuditEventFilter;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Claim: ResolverTypeWrapper<SourceRecord>;
   ClaimConnection: ResolverTypeWrapper<ConnectionModel>;
@@ -1522,6 +1567,8 @@ export type ResolversParentTypes = {
   AllergyIntoleranceReaction: AllergyIntoleranceReaction;
   Annotation: Annotation;
   Attachment: FhirJson;
+  AuditEvent: StoredEvent;
+  AuditEventFilter: AuditEventFilter;
   Boolean: Scalars['Boolean']['output'];
   Claim: SourceRecord;
   ClaimConnection: ConnectionModel;
@@ -1695,11 +1742,30 @@ export type AttachmentResolvers<ContextType = GatewayContext, ParentType extends
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type AuditEventResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AuditEvent'] = ResolversParentTypes['AuditEvent']> = {
+  breakTheGlass?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  clientId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  consents?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  decisions?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  disclosed?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  hash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  operation?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  outcome?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  patients?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  purpose?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  requestId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  scopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  subject?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  time?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type ClaimResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Claim'] = ResolversParentTypes['Claim']> = {
   billablePeriod?: Resolver<Maybe<ResolversTypes['Period']>, ParentType, ContextType>;
   created?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   diagnosis?: Resolver<Array<ResolversTypes['ClaimDiagnosis']>, ParentType, ContextType>;
-  explanationOfBenefits?: Resolver<ResolversTypes['ExplanationOfBenefitConnection'], ParentType, ContextType, RequireFields<ClaimExplanationOfBenefitsArgs, 'first'>>;
   fhir?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   identifier?: Resolver<Array<ResolversTypes['Identifier']>, ParentType, ContextType>;
@@ -1927,19 +1993,19 @@ export type DosageResolvers<ContextType = GatewayContext, ParentType extends Res
 
 export type EncounterResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Encounter'] = ResolversParentTypes['Encounter']> = {
   class?: Resolver<Maybe<ResolversTypes['Coding']>, ParentType, ContextType>;
-  conditions?: Resolver<ResolversTypes['ConditionConnection'], ParentType, ContextType, RequireFields<EncounterConditionsArgs, 'first'>>;
-  documents?: Resolver<ResolversTypes['DocumentReferenceConnection'], ParentType, ContextType, RequireFields<EncounterDocumentsArgs, 'first'>>;
+  conditions?: Resolver<Maybe<ResolversTypes['ConditionConnection']>, ParentType, ContextType, RequireFields<EncounterConditionsArgs, 'first'>>;
+  documents?: Resolver<Maybe<ResolversTypes['DocumentReferenceConnection']>, ParentType, ContextType, RequireFields<EncounterDocumentsArgs, 'first'>>;
   fhir?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   identifier?: Resolver<Array<ResolversTypes['Identifier']>, ParentType, ContextType>;
-  immunizations?: Resolver<ResolversTypes['ImmunizationConnection'], ParentType, ContextType, RequireFields<EncounterImmunizationsArgs, 'first'>>;
+  immunizations?: Resolver<Maybe<ResolversTypes['ImmunizationConnection']>, ParentType, ContextType, RequireFields<EncounterImmunizationsArgs, 'first'>>;
   location?: Resolver<Array<ResolversTypes['EncounterLocation']>, ParentType, ContextType>;
-  medications?: Resolver<ResolversTypes['MedicationConnection'], ParentType, ContextType, RequireFields<EncounterMedicationsArgs, 'first'>>;
-  observations?: Resolver<ResolversTypes['ObservationConnection'], ParentType, ContextType, RequireFields<EncounterObservationsArgs, 'first'>>;
+  medications?: Resolver<Maybe<ResolversTypes['MedicationConnection']>, ParentType, ContextType, RequireFields<EncounterMedicationsArgs, 'first'>>;
+  observations?: Resolver<Maybe<ResolversTypes['ObservationConnection']>, ParentType, ContextType, RequireFields<EncounterObservationsArgs, 'first'>>;
   participant?: Resolver<Array<ResolversTypes['EncounterParticipant']>, ParentType, ContextType>;
   period?: Resolver<Maybe<ResolversTypes['Period']>, ParentType, ContextType>;
   priority?: Resolver<Maybe<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
-  procedures?: Resolver<ResolversTypes['ProcedureConnection'], ParentType, ContextType, RequireFields<EncounterProceduresArgs, 'first'>>;
+  procedures?: Resolver<Maybe<ResolversTypes['ProcedureConnection']>, ParentType, ContextType, RequireFields<EncounterProceduresArgs, 'first'>>;
   reasonCode?: Resolver<Array<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
   serviceProvider?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
   serviceType?: Resolver<Maybe<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
@@ -2334,30 +2400,30 @@ export type PageInfoResolvers<ContextType = GatewayContext, ParentType extends R
 export type PatientResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Patient'] = ResolversParentTypes['Patient']> = {
   active?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   address?: Resolver<Array<ResolversTypes['Address']>, ParentType, ContextType>;
-  allergies?: Resolver<ResolversTypes['AllergyIntoleranceConnection'], ParentType, ContextType, RequireFields<PatientAllergiesArgs, 'first'>>;
+  allergies?: Resolver<Maybe<ResolversTypes['AllergyIntoleranceConnection']>, ParentType, ContextType, RequireFields<PatientAllergiesArgs, 'first'>>;
   birthDate?: Resolver<Maybe<ResolversTypes['Date']>, ParentType, ContextType>;
-  claims?: Resolver<ResolversTypes['ClaimConnection'], ParentType, ContextType, RequireFields<PatientClaimsArgs, 'first'>>;
-  conditions?: Resolver<ResolversTypes['ConditionConnection'], ParentType, ContextType, RequireFields<PatientConditionsArgs, 'first'>>;
-  coverage?: Resolver<ResolversTypes['CoverageConnection'], ParentType, ContextType, RequireFields<PatientCoverageArgs, 'first'>>;
+  claims?: Resolver<Maybe<ResolversTypes['ClaimConnection']>, ParentType, ContextType, RequireFields<PatientClaimsArgs, 'first'>>;
+  conditions?: Resolver<Maybe<ResolversTypes['ConditionConnection']>, ParentType, ContextType, RequireFields<PatientConditionsArgs, 'first'>>;
+  coverage?: Resolver<Maybe<ResolversTypes['CoverageConnection']>, ParentType, ContextType, RequireFields<PatientCoverageArgs, 'first'>>;
   deceasedBoolean?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   deceasedDateTime?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  documents?: Resolver<ResolversTypes['DocumentReferenceConnection'], ParentType, ContextType, RequireFields<PatientDocumentsArgs, 'first'>>;
-  encounters?: Resolver<ResolversTypes['EncounterConnection'], ParentType, ContextType, RequireFields<PatientEncountersArgs, 'first'>>;
-  explanationOfBenefits?: Resolver<ResolversTypes['ExplanationOfBenefitConnection'], ParentType, ContextType, RequireFields<PatientExplanationOfBenefitsArgs, 'first'>>;
+  documents?: Resolver<Maybe<ResolversTypes['DocumentReferenceConnection']>, ParentType, ContextType, RequireFields<PatientDocumentsArgs, 'first'>>;
+  encounters?: Resolver<Maybe<ResolversTypes['EncounterConnection']>, ParentType, ContextType, RequireFields<PatientEncountersArgs, 'first'>>;
+  explanationOfBenefits?: Resolver<Maybe<ResolversTypes['ExplanationOfBenefitConnection']>, ParentType, ContextType, RequireFields<PatientExplanationOfBenefitsArgs, 'first'>>;
   fhir?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   gender?: Resolver<Maybe<ResolversTypes['AdministrativeGender']>, ParentType, ContextType>;
   generalPractitioner?: Resolver<Array<ResolversTypes['Practitioner']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   identifier?: Resolver<Array<ResolversTypes['Identifier']>, ParentType, ContextType>;
-  immunizations?: Resolver<ResolversTypes['ImmunizationConnection'], ParentType, ContextType, RequireFields<PatientImmunizationsArgs, 'first'>>;
+  immunizations?: Resolver<Maybe<ResolversTypes['ImmunizationConnection']>, ParentType, ContextType, RequireFields<PatientImmunizationsArgs, 'first'>>;
   managingOrganization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
   maritalStatus?: Resolver<Maybe<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
-  medications?: Resolver<ResolversTypes['MedicationConnection'], ParentType, ContextType, RequireFields<PatientMedicationsArgs, 'first'>>;
+  medications?: Resolver<Maybe<ResolversTypes['MedicationConnection']>, ParentType, ContextType, RequireFields<PatientMedicationsArgs, 'first'>>;
   multipleBirthBoolean?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   multipleBirthInteger?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   name?: Resolver<Array<ResolversTypes['HumanName']>, ParentType, ContextType>;
-  observations?: Resolver<ResolversTypes['ObservationConnection'], ParentType, ContextType, RequireFields<PatientObservationsArgs, 'first'>>;
-  procedures?: Resolver<ResolversTypes['ProcedureConnection'], ParentType, ContextType, RequireFields<PatientProceduresArgs, 'first'>>;
+  observations?: Resolver<Maybe<ResolversTypes['ObservationConnection']>, ParentType, ContextType, RequireFields<PatientObservationsArgs, 'first'>>;
+  procedures?: Resolver<Maybe<ResolversTypes['ProcedureConnection']>, ParentType, ContextType, RequireFields<PatientProceduresArgs, 'first'>>;
   source?: Resolver<ResolversTypes['SourceRef'], ParentType, ContextType>;
   telecom?: Resolver<Array<ResolversTypes['ContactPoint']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
@@ -2446,11 +2512,12 @@ export type QuantityResolvers<ContextType = GatewayContext, ParentType extends R
 };
 
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  auditEvents?: Resolver<Array<ResolversTypes['AuditEvent']>, ParentType, ContextType, RequireFields<QueryAuditEventsArgs, 'first'>>;
   encounter?: Resolver<Maybe<ResolversTypes['Encounter']>, ParentType, ContextType, RequireFields<QueryEncounterArgs, 'id'>>;
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
   nodes?: Resolver<Array<Maybe<ResolversTypes['Node']>>, ParentType, ContextType, RequireFields<QueryNodesArgs, 'ids'>>;
   patient?: Resolver<Maybe<ResolversTypes['Patient']>, ParentType, ContextType, RequireFields<QueryPatientArgs, 'id'>>;
-  patients?: Resolver<ResolversTypes['PatientConnection'], ParentType, ContextType, RequireFields<QueryPatientsArgs, 'first'>>;
+  patients?: Resolver<Maybe<ResolversTypes['PatientConnection']>, ParentType, ContextType, RequireFields<QueryPatientsArgs, 'first'>>;
   sources?: Resolver<Array<ResolversTypes['Source']>, ParentType, ContextType>;
 };
 
@@ -2501,6 +2568,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   AllergyIntoleranceReaction?: AllergyIntoleranceReactionResolvers<ContextType>;
   Annotation?: AnnotationResolvers<ContextType>;
   Attachment?: AttachmentResolvers<ContextType>;
+  AuditEvent?: AuditEventResolvers<ContextType>;
   Claim?: ClaimResolvers<ContextType>;
   ClaimConnection?: ClaimConnectionResolvers<ContextType>;
   ClaimDiagnosis?: ClaimDiagnosisResolvers<ContextType>;
