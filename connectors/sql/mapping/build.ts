@@ -1,0 +1,195 @@
+/**
+ * Compiling element specs into row → FHIR JSON builders. Compiling registers every column a
+ * builder reads (and every look-up join) in the statement's Scope, so one statement fetches all
+ * a page of resources needs; child rows (`rows:`) are fetched in one batched statement per page.
+ */
+import type { FhirCoding } from '../../types';
+import type { Row } from '../dialects/types';
+import type { ConceptSpec, RowsSpec, ValueSpec } from './schema';
+import { MappingError, Scope } from './scope';
+import { asNumber, asText, convert } from './values';
+
+/** Child rows of one page, per rows spec, per parent id. */
+export type ChildRows = Map<RowsSpec, Map<string, Row[]>>;
+export type Builder = (row: Row, children: ChildRows) => unknown;
+
+export interface ChildQuery {
+  spec: RowsSpec;
+  scope: Scope;
+  keyColumn: string;
+  build: Builder;
+}
+
+export interface CompiledElements {
+  build: (row: Row, children: ChildRows) => Record<string, unknown>;
+  children: ChildQuery[];
+}
+
+function present(value: unknown): boolean {
+  return value !== undefined && !(Array.isArray(value) && value.length === 0);
+}
+
+/** `system|code` or `code` from a value map. */
+function codingOf(text: string): FhirCoding {
+  const bar = text.indexOf('|');
+  return bar < 0 ? { code: text } : { system: text.slice(0, bar), code: text.slice(bar + 1) };
+}
+
+function conceptBuilder(spec: ConceptSpec, scope: Scope): (row: Row) => FhirCoding[] {
+  const keyExpr = scope.col(spec.column);
+  const key = scope.select(keyExpr);
+  const display = spec.display ? scope.select(scope.col(spec.display)) : undefined;
+  const raw = (row: Row): string | undefined => asText(row[key]);
+  if (spec.lookup) {
+    const lookup = scope.lookup(spec.lookup);
+    const alias = scope.joinLookup(lookup, keyExpr);
+    const q = scope.ctx.dialect.quote;
+    const code = scope.select(`${q(alias)}.${q(lookup.code)}`);
+    const system = scope.select(`${q(alias)}.${q(lookup.system)}`);
+    const name = lookup.display ? scope.select(`${q(alias)}.${q(lookup.display)}`) : undefined;
+    const ignored = new Set(lookup.ignore.map(String));
+    return (row) => {
+      const k = raw(row);
+      if (k === undefined || ignored.has(k)) return [];
+      const out: FhirCoding[] = [];
+      const vocabulary = asText(row[system]);
+      const uri = vocabulary === undefined ? undefined : lookup.systems[vocabulary];
+      const text = name ? asText(row[name]) : undefined;
+      const c = asText(row[code]);
+      if (uri && c !== undefined) out.push(withDisplay({ system: uri, code: c }, text));
+      if (lookup.keep) out.push(withDisplay({ system: lookup.keep.system, code: k }, text));
+      return out;
+    };
+  }
+  const systemKey = spec.systemColumn ? scope.select(scope.col(spec.systemColumn)) : undefined;
+  return (row) => {
+    const k = raw(row);
+    if (k === undefined) return [];
+    const text = display ? asText(row[display]) : undefined;
+    if (spec.map) {
+      const mapped = spec.map[k];
+      return mapped === undefined ? [] : [withDisplay(codingOf(mapped), text)];
+    }
+    if (systemKey) {
+      const local = asText(row[systemKey]);
+      const uri = local === undefined ? undefined : spec.systems?.[local];
+      return [withDisplay(uri ? { system: uri, code: k } : { code: k }, text)];
+    }
+    return [withDisplay({ system: spec.system, code: k }, text)];
+  };
+}
+
+function withDisplay(coding: FhirCoding, display: string | undefined): FhirCoding {
+  return display === undefined ? coding : { ...coding, display };
+}
+
+function constOrColumn(value: string | { column: string } | undefined, scope: Scope): ((row: Row) => unknown) | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return () => value;
+  const key = scope.select(scope.col(value.column));
+  return (row) => asText(row[key]);
+}
+
+export function compileValue(spec: ValueSpec, scope: Scope, children: ChildQuery[], where: string): Builder {
+  if (typeof spec === 'string') {
+    const key = scope.select(scope.col(spec));
+    return (row) => convert(row[key], {});
+  }
+  if ('column' in spec && !('reference' in spec)) {
+    const key = scope.select(scope.col(spec.column));
+    return (row) => convert(row[key], spec);
+  }
+  if ('const' in spec) {
+    const value = spec.const;
+    return () => (value === null ? undefined : value);
+  }
+  if ('reference' in spec) {
+    const key = scope.select(scope.col(spec.column));
+    const prefix = `${spec.reference}/${spec.idPrefix ?? ''}`;
+    return (row) => {
+      const id = asText(row[key]);
+      return id === undefined ? undefined : { reference: `${prefix}${id}` };
+    };
+  }
+  if ('concept' in spec) {
+    const codings = conceptBuilder(spec.concept, scope);
+    return (row) => {
+      const coding = codings(row);
+      if (coding.length === 0) return undefined;
+      const text = coding.find((c) => c.display)?.display;
+      return text === undefined ? { coding } : { coding, text };
+    };
+  }
+  if ('coding' in spec) {
+    const codings = conceptBuilder(spec.coding, scope);
+    return (row) => codings(row)[0];
+  }
+  if ('quantity' in spec) {
+    const q = spec.quantity;
+    const value = scope.select(scope.col(q.value));
+    const unit = constOrColumn(q.unit, scope);
+    const code = constOrColumn(q.code, scope);
+    return (row) => {
+      const n = asNumber(row[value]);
+      if (n === undefined) return undefined;
+      const out: Record<string, unknown> = { value: q.scale === undefined ? n : Number((n * q.scale).toPrecision(15)) };
+      const u = unit?.(row);
+      if (u !== undefined) out.unit = u;
+      if (q.system !== undefined) out.system = q.system;
+      const c = code?.(row);
+      if (c !== undefined) out.code = c;
+      return out;
+    };
+  }
+  if ('object' in spec) {
+    const fields = Object.entries(spec.object).map(([name, s]) => [name, compileValue(s, scope, children, `${where}.${name}`)] as const);
+    return (row, kids) => {
+      const out: Record<string, unknown> = {};
+      for (const [name, build] of fields) {
+        const v = build(row, kids);
+        if (present(v)) out[name] = v;
+      }
+      return Object.keys(out).length === 0 ? undefined : out;
+    };
+  }
+  if ('list' in spec) {
+    const items = spec.list.map((s, i) => compileValue(s, scope, children, `${where}[${i}]`));
+    return (row, kids) => {
+      const out = items.flatMap((build) => {
+        const v = build(row, kids);
+        return Array.isArray(v) ? v : present(v) ? [v] : [];
+      });
+      return out.length === 0 ? undefined : out;
+    };
+  }
+  if ('rows' in spec) {
+    if (scope.alias !== 't') throw new MappingError(`${where}: rows inside rows are not supported`);
+    const rows = spec.rows;
+    const child = new Scope(scope.ctx, rows.table, 'r', rows.joins ?? [], `${where}.rows`, 'c');
+    const keyColumn = child.select(child.col(rows.key));
+    const build = compileValue(rows.value, child, children, `${where}.rows.value`);
+    children.push({ spec: rows, scope: child, keyColumn, build });
+    return (row, kids) => {
+      const list = kids.get(rows)?.get(asText(row._id) ?? '') ?? [];
+      const out = list.map((r) => build(r, kids)).filter(present);
+      return out.length === 0 ? undefined : out;
+    };
+  }
+  throw new MappingError(`${where}: unrecognised element spec`);
+}
+
+export function compileElements(elements: Record<string, ValueSpec>, scope: Scope, where: string): CompiledElements {
+  const children: ChildQuery[] = [];
+  const fields = Object.entries(elements).map(([name, spec]) => [name, compileValue(spec, scope, children, `${where}.${name}`)] as const);
+  return {
+    children,
+    build: (row, kids) => {
+      const out: Record<string, unknown> = {};
+      for (const [name, build] of fields) {
+        const v = build(row, kids);
+        if (present(v)) out[name] = v;
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * A validated mapping compiled for one database: per resource type, its table mappings ("parts"),
+ * the statement scope and builder of each, and the capabilities the core plans against.
+ */
+import { SEARCH_PARAMS, type Criterion, type ResourceType, type SortField, type TypeCapabilities } from '../../types';
+import type { Dialect } from '../dialects/types';
+import { compileElements, type CompiledElements } from './build';
+import { criterionCondition, sortExpressions, type PredicateContext } from './predicates';
+import type { MappingSpec, PartSpec } from './schema';
+import { Params, Scope, type SqlContext } from './scope';
+
+export interface CompiledPart {
+  index: number;
+  spec: PartSpec;
+  scope: Scope;
+  idExpr: string;
+  lastUpdatedKey?: string;
+  elements: CompiledElements;
+}
+
+export interface CompiledType {
+  type: ResourceType;
+  parts: CompiledPart[];
+  caps: TypeCapabilities;
+}
+
+export interface CompiledMapping {
+  ctx: SqlContext;
+  pctx: PredicateContext;
+  types: Map<ResourceType, CompiledType>;
+}
+
+const PROBES: Record<Criterion['param'], Criterion> = {
+  patient: { param: 'patient', ids: ['1'] },
+  encounter: { param: 'encounter', ids: ['1'] },
+  _id: { param: '_id', ids: ['1'] },
+  code: { param: 'code', tokens: [{ code: 'x' }, { system: 'http://snomed.info/sct', code: '' }] },
+  identifier: { param: 'identifier', tokens: [{ code: 'x' }, { system: 'urn:x', code: 'x' }] },
+  category: { param: 'category', tokens: [{ code: 'x' }, { system: 'urn:x', code: 'x' }] },
+  status: { param: 'status', tokens: [{ code: 'x' }] },
+  gender: { param: 'gender', tokens: [{ code: 'female' }] },
+  date: { param: 'date', range: { from: '2000', to: '2001' } },
+  birthdate: { param: 'birthdate', range: { from: '2000' } },
+  name: { param: 'name', text: 'x' },
+  family: { param: 'family', text: 'x' },
+  given: { param: 'given', text: 'x' },
+};
+const SORTS: SortField[] = ['date', 'name', 'birthdate', 'lastUpdated', 'id'];
+
+export function compileMapping(mapping: MappingSpec, dialect: Dialect, schema: string | undefined): CompiledMapping {
+  const ctx: SqlContext = { dialect, schema, lookups: mapping.lookups };
+  const pctx: PredicateContext = { idTypes: {} };
+  const entries = Object.entries(mapping.resources) as [ResourceType, PartSpec | PartSpec[]][];
+  for (const [type, spec] of entries) pctx.idTypes[type] = (Array.isArray(spec) ? spec[0]! : spec).idType;
+  const types = new Map<ResourceType, CompiledType>();
+  for (const [type, spec] of entries) {
+    const specs = Array.isArray(spec) ? spec : [spec];
+    const parts = specs.map((part, index): CompiledPart => {
+      const where = `resources.${type}${specs.length > 1 ? `[${index}]` : ''}`;
+      const scope = new Scope(ctx, part.table, 't', part.joins, where, specs.length > 1 ? `p${index}_` : 'c');
+      const idExpr = scope.col(part.id);
+      const lastUpdatedKey = part.lastUpdated ? scope.select(scope.col(part.lastUpdated)) : undefined;
+      return { index, spec: part, scope, idExpr, lastUpdatedKey, elements: compileElements(part.elements, scope, `${where}.elements`) };
+    });
+    types.set(type, { type, parts, caps: capabilitiesOf(type, parts, pctx) });
+  }
+  return { ctx, pctx, types };
+}
+
+function capabilitiesOf(type: ResourceType, parts: CompiledPart[], pctx: PredicateContext): TypeCapabilities {
+  const params = new Set(
+    SEARCH_PARAMS.filter((param) =>
+      parts.every((part) => {
+        const p = new Params(part.scope.ctx.dialect);
+        return criterionCondition(type, part.spec, PROBES[param], part.scope, part.idExpr, p, pctx) !== null;
+      }),
+    ),
+  );
+  const sorts = new Set(SORTS.filter((field) => parts.every((part) => sortExpressions(type, part.spec, field, part.scope) !== null)));
+  return { params, sorts, multiValueRefs: true };
+}
+
+/** Resource types whose ids may carry a prefix, and the part an id belongs to. */
+export function partForId(compiled: CompiledType, id: string): CompiledPart | undefined {
+  return compiled.parts.find((p) => id.startsWith(p.spec.idPrefix));
+}
+
+export type { Dialect };

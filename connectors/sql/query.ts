@@ -1,0 +1,114 @@
+/**
+ * The statements the connector sends: a page of a search (one statement for every table mapping
+ * of the type, UNION ALL when there are several), its COUNT, and the batched child rows of a page.
+ * Conditions, sort and paging all happen in the database.
+ */
+import type { Criterion, ResourceType, SortSpec } from '../types';
+import type { CompiledMapping, CompiledPart, CompiledType } from './mapping/compile';
+import type { ChildQuery } from './mapping/build';
+import { and, criterionCondition, FALSE, sortExpressions } from './mapping/predicates';
+import { Params } from './mapping/scope';
+
+export interface Statement {
+  text: string;
+  values: unknown[];
+}
+
+function fixedFilter(part: CompiledPart, p: Params): string[] {
+  const { dialect } = part.scope.ctx;
+  const keep = Object.entries(part.spec.filter).map(([column, value]) => dialect.inList(part.scope.col(column), Array.isArray(value) ? value : [value], p.add));
+  const drop = Object.entries(part.spec.exclude).map(([column, value]) => {
+    const col = part.scope.col(column);
+    return `(${col} IS NULL OR NOT (${dialect.inList(col, Array.isArray(value) ? value : [value], p.add)}))`;
+  });
+  return [...keep, ...drop];
+}
+
+/** The WHERE condition of one part, or FALSE when it cannot match. Throws when a criterion cannot be pushed (the planner never sends those). */
+function whereOf(type: ResourceType, part: CompiledPart, criteria: readonly Criterion[], mapping: CompiledMapping, p: Params): string {
+  const conds = fixedFilter(part, p);
+  for (const criterion of criteria) {
+    const cond = criterionCondition(type, part.spec, criterion, part.scope, part.idExpr, p, mapping.pctx);
+    if (cond === null) throw new Error(`criterion "${criterion.param}" cannot be pushed down for ${type}`);
+    conds.push(cond);
+  }
+  return and(conds);
+}
+
+function sortKeys(type: ResourceType, part: CompiledPart, sort: readonly SortSpec[]): string[][] {
+  return sort.map((s) => sortExpressions(type, part.spec, s.field, part.scope) ?? []);
+}
+
+function orderBy(keys: { expr: string; dir: 'asc' | 'desc' }[], tieBreakers: string[], flag: (e: string) => string): string {
+  const terms = keys.flatMap(({ expr, dir }) => [`${flag(expr)} ASC`, `${expr} ${dir === 'asc' ? 'ASC' : 'DESC'}`]);
+  return `ORDER BY ${[...terms, ...tieBreakers.map((t) => `${t} ASC`)].join(', ')}`;
+}
+
+export interface PageQuery {
+  type: CompiledType;
+  criteria: readonly Criterion[];
+  sort: readonly SortSpec[];
+  limit: number;
+  offset: number;
+}
+
+/** One statement for a page (undefined when no part can match). */
+export function pageStatement(mapping: CompiledMapping, query: PageQuery): { statement: Statement; parts: CompiledPart[] } | undefined {
+  const { dialect } = mapping.ctx;
+  const q = dialect.quote;
+  const p = new Params(dialect);
+  const typeName = query.type.type;
+  const live = query.type.parts
+    .map((part) => ({ part, where: whereOf(typeName, part, query.criteria, mapping, p) }))
+    .filter((x) => x.where !== FALSE);
+  if (live.length === 0) return undefined;
+  if (query.type.parts.length === 1) {
+    const { part, where } = live[0]!;
+    const keys = sortKeys(typeName, part, query.sort).flatMap((exprs, i) => exprs.map((expr) => ({ expr, dir: query.sort[i]!.direction })));
+    const sql = [
+      `SELECT ${part.idExpr} AS ${q('_id')}, ${part.scope.selectList().join(', ')}`,
+      part.scope.from(),
+      `WHERE ${where}`,
+      orderBy(keys, [part.idExpr], dialect.isNullFlag),
+      dialect.page(query.limit, query.offset),
+    ].join(' ');
+    return { statement: p.render(sql), parts: [part] };
+  }
+  // Several tables serve the type: align their select lists and sort keys, UNION ALL, sort outside.
+  const perPartKeys = live.map(({ part }) => sortKeys(typeName, part, query.sort));
+  const width = query.sort.map((_, i) => Math.max(0, ...perPartKeys.map((k) => k[i]!.length)));
+  const allColumns = query.type.parts.flatMap((part) => part.scope.selectedKeys().map((key) => ({ part: part.index, key })));
+  const branches = live.map(({ part, where }, n) => {
+    const keys = width.flatMap((w, i) => Array.from({ length: w }, (_, j) => perPartKeys[n]![i]![j] ?? 'NULL'));
+    const own = new Map(part.scope.selectList().map((s, i) => [part.scope.selectedKeys()[i]!, s]));
+    const cols = allColumns.map((c) => (c.part === part.index ? own.get(c.key)! : `NULL AS ${q(c.key)}`));
+    const select = [`${part.index} AS ${q('_part')}`, `${part.idExpr} AS ${q('_id')}`, ...keys.map((k, i) => `${k} AS ${q(`_s${i}`)}`), ...cols];
+    return `SELECT ${select.join(', ')} ${part.scope.from()} WHERE ${where}`;
+  });
+  let k = 0;
+  const keys = width.flatMap((w, i) => Array.from({ length: w }, () => ({ expr: q(`_s${k++}`), dir: query.sort[i]!.direction })));
+  const sql = `SELECT * FROM (${branches.join(' UNION ALL ')}) ${q('u')} ${orderBy(keys, [q('_part'), q('_id')], dialect.isNullFlag)} ${dialect.page(query.limit, query.offset)}`;
+  return { statement: p.render(sql), parts: live.map((l) => l.part) };
+}
+
+/** `COUNT(*)` of the matches (summed over the type's tables). */
+export function countStatement(mapping: CompiledMapping, type: CompiledType, criteria: readonly Criterion[]): Statement | undefined {
+  const { dialect } = mapping.ctx;
+  const p = new Params(dialect);
+  const counts = type.parts
+    .map((part) => ({ part, where: whereOf(type.type, part, criteria, mapping, p) }))
+    .filter((x) => x.where !== FALSE)
+    .map(({ part, where }) => `(SELECT COUNT(*) ${part.scope.fromWithoutLookups()} WHERE ${where})`);
+  if (counts.length === 0) return undefined;
+  return p.render(`SELECT ${counts.join(' + ')} AS ${dialect.quote('n')}`);
+}
+
+/** The child rows (`rows:` elements) of a page's parents, in one statement per child table mapping. */
+export function childStatement(mapping: CompiledMapping, child: ChildQuery, parentIds: readonly unknown[]): Statement {
+  const { dialect } = mapping.ctx;
+  const p = new Params(dialect);
+  const key = child.scope.col(child.spec.key);
+  const order = [key, ...(child.spec.order ?? []).map((c) => child.scope.col(c))];
+  const sql = `SELECT ${child.scope.selectList().join(', ')} ${child.scope.from()} WHERE ${dialect.inList(key, parentIds, p.add)} ORDER BY ${order.join(', ')}`;
+  return p.render(sql);
+}
