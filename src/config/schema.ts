@@ -6,9 +6,10 @@ import { z } from 'zod';
 import { fhirSourceSchema } from '../../connectors/fhir/config';
 import { auditSchema, authSchema, consentSchema } from '../auth/config';
 import { mongoSourceSchema } from '../../connectors/mongo/config';
+import { sqlSourceSchema } from '../../connectors/sql/config';
 
 /** Source kinds: each connector folder contributes its own schema. */
-export const sourceSchema = z.discriminatedUnion('kind', [fhirSourceSchema, mongoSourceSchema]).describe('A source; `kind` selects the connector: fhir, mongo (sql follows)');
+export const sourceSchema = z.discriminatedUnion('kind', [fhirSourceSchema, mongoSourceSchema, sqlSourceSchema]).describe('A source; `kind` selects the connector: fhir, mongo, sql');
 
 export const limitsSchema = z
   .object({
