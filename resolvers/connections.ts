@@ -3,7 +3,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { Criterion, ResourceType, SourceRecord } from '../connectors/types';
 import type { GatewayContext } from '../src/context';
 import type { ConnectionModel, Part } from '../src/data/connection';
-import { clinicalCriteria, clinicalSort, pageSize, selectsField, type ClinicalFilterArgs } from '../src/graphql/arguments';
+import { clinicalCriteria, clinicalSort, pageSize, responsePath, selectsField, type ClinicalFilterArgs } from '../src/graphql/arguments';
 
 export interface ListArgs {
   first?: number | null;
@@ -25,6 +25,6 @@ export function relatedList(types: readonly ResourceType[], link: Link, pickType
       source: parent.source,
       request: { type, criteria, sort },
     }));
-    return ctx.data.connection(parts, { first: pageSize(args.first), after: args.after, sort, wantTotal: selectsField(info, 'totalCount') });
+    return ctx.data.connection(parts, { first: pageSize(args.first), after: args.after, sort, wantTotal: selectsField(info, 'totalCount'), path: responsePath(info) });
   };
 }

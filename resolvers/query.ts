@@ -3,7 +3,7 @@ import type { GatewayContext } from '../src/context';
 import type { Part } from '../src/data/connection';
 import { badInput } from '../src/errors';
 import type { Resolvers, PatientFilter } from '../src/generated/graphql';
-import { pageSize, parseRange, parseToken, patientSort, selectsField } from '../src/graphql/arguments';
+import { pageSize, parseRange, parseToken, patientSort, responsePath, selectsField } from '../src/graphql/arguments';
 import { tryDecodeId } from '../src/ids';
 import { isFhirDate } from '../src/model/dates';
 
@@ -63,7 +63,7 @@ export const queryResolvers: Resolvers = {
         source: c.id,
         request: { type: 'Patient', criteria, sort },
       }));
-      return ctx.data.connection(parts, { first: pageSize(args.first), after: args.after, sort, wantTotal: selectsField(info, 'totalCount') });
+      return ctx.data.connection(parts, { first: pageSize(args.first), after: args.after, sort, wantTotal: selectsField(info, 'totalCount'), path: responsePath(info) });
     },
     sources: (_, __, ctx) => ctx.data.registry.statuses(),
   },

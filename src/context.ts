@@ -1,4 +1,5 @@
 /** Per-request state (style.md §4): created for each request, never shared, gone when it ends. */
+import type { GraphQLFormattedError } from 'graphql';
 import type { Principal } from './auth/principal';
 import type { AuditRecorder } from './audit/recorder';
 import type { AuditQuery, StoredEvent } from './audit/store';
@@ -16,6 +17,8 @@ export interface GatewayContext {
   log: Logger;
   data: DataAccess;
   upstream: UpstreamTally;
+  /** Errors of sources that failed while the rest of a list still answered; added to the response. */
+  partialErrors: GraphQLFormattedError[];
   /** Who is asking (development mode: an unauthenticated principal that may read everything). */
   principal: Principal;
   /** What this request disclosed and decided, written to the audit trail when it ends. */

@@ -20,6 +20,11 @@ export interface DataAccessOptions {
   call: CallContext;
   /** Most records fetched for one batched or gateway-evaluated list before giving up. */
   maxBatchRecords: number;
+  /**
+   * A list spanning several parts lost some of them (a source failed): the list still answers with
+   * the rest, and the error is reported here with the list's path.
+   */
+  onPartialFailure?: (error: Error, path: readonly (string | number)[]) => void;
 }
 
 interface RecordKey {
@@ -40,6 +45,8 @@ export interface ConnectionArgs {
   after?: string | null;
   wantTotal: boolean;
   sort: SortSpec[];
+  /** The list's response path, for reporting a part that failed. */
+  path?: readonly (string | number)[];
 }
 
 /** Parent ids per batched request: keeps request URLs well under common 8–16 KB limits. */
@@ -86,9 +93,17 @@ export class DataAccess {
     }
     const fp = fingerprint([parts.map((p) => [p.key, p.request]), args.sort]);
     const offsets = decodeCursor(args.after, fp);
-    const pages = await Promise.all(
+    const settled = await Promise.allSettled(
       parts.map((part) => this.pages.load({ part, offset: offsets[part.key] ?? 0, limit: args.first + 1, wantTotal: args.wantTotal })),
     );
+    const pages: PartPage[] = [];
+    const failures: Error[] = [];
+    for (const result of settled) {
+      if (result.status === 'fulfilled') pages.push(result.value);
+      else failures.push(result.reason as Error);
+    }
+    if (failures.length > 0 && (pages.length === 0 || !this.options.onPartialFailure)) throw failures[0];
+    for (const failure of failures) this.options.onPartialFailure?.(failure, args.path ?? []);
     const connection = mergePages(pages, args.sort, args.first, fp, Boolean(args.after));
     for (const edge of connection.edges) edge.node = this.options.policy.release(edge.node);
     return connection;

@@ -90,3 +90,10 @@ function selects(selectionSet: SelectionSetNode | undefined, name: string, info:
 export function selectsField(info: GraphQLResolveInfo, name: string): boolean {
   return info.fieldNodes.some((node: FieldNode) => selects(node.selectionSet, name, info));
 }
+
+/** The current field's path in the response (`['patients']`, `['patient', 'encounters']`). */
+export function responsePath(info: GraphQLResolveInfo): (string | number)[] {
+  const path: (string | number)[] = [];
+  for (let p: GraphQLResolveInfo['path'] | undefined = info.path; p; p = p.prev) path.unshift(p.key);
+  return path;
+}

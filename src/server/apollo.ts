@@ -44,8 +44,12 @@ function metricsPlugin(metrics: Metrics): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
-        async willSendResponse({ response, operation }) {
+        async willSendResponse({ response, operation, contextValue }) {
           const body = response.body.kind === 'single' ? response.body.singleResult : undefined;
+          if (body && contextValue.partialErrors.length > 0) {
+            body.errors = [...(body.errors ?? []), ...contextValue.partialErrors];
+            contextValue.partialErrors.length = 0;
+          }
           const hasErrors = (body?.errors?.length ?? 0) > 0;
           const hasData = body?.data !== undefined && body.data !== null;
           metrics.observeGraphql({

@@ -48,3 +48,12 @@ export function createErrorFormatter(log: Logger) {
     return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
 }
+
+/** The formatted error for a source that failed inside a list that still answered with the other sources. */
+export function partialError(error: Error, path: readonly (string | number)[], log: Logger): GraphQLFormattedError {
+  if (error instanceof HealthgraphError) {
+    return { message: error.message, path: [...path], extensions: publicExtensions(error.extensions, error.code) };
+  }
+  log.error({ err: error, path }, 'internal error in a list part');
+  return { message: 'Internal server error', path: [...path], extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}

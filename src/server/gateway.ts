@@ -15,6 +15,8 @@ import { createLogger, type Logger } from '../logger';
 import { projectRoot } from '../paths';
 import { createConnector } from '../sources';
 import { createApollo, introspectionEnabled } from './apollo';
+import { partialError } from './errors';
+import type { GraphQLFormattedError } from 'graphql';
 import { createRequestHandler } from './http';
 import { createMetrics, type Metrics } from './metrics';
 import { createSecurity, type Security } from './security';
@@ -74,8 +76,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     };
     const audit = new AuditRecorder(requestId, principal);
     const policy = await security.policyFor(principal, audit, registry, call);
-    const data = new DataAccess({ registry, policy, maxBatchRecords: config.limits.maxBatchRecords, call });
-    return { requestId, log, data, upstream, principal, audit, readAudit: (query) => security.readAudit(principal, query) };
+    const partialErrors: GraphQLFormattedError[] = [];
+    const onPartialFailure = (error: Error, path: readonly (string | number)[]): void => {
+      partialErrors.push(partialError(error, path, log));
+    };
+    const data = new DataAccess({ registry, policy, maxBatchRecords: config.limits.maxBatchRecords, call, onPartialFailure });
+    return { requestId, log, data, upstream, partialErrors, principal, audit, readAudit: (query) => security.readAudit(principal, query) };
   };
 
   const handler = createRequestHandler({
