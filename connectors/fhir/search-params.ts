@@ -20,7 +20,7 @@ const CLINICAL: ParamNames = {
 
 export const FHIR_PARAMS: Record<ResourceType, ParamNames> = {
   Patient: { _id: '_id', identifier: 'identifier', name: 'name', family: 'family', given: 'given', birthdate: 'birthdate', gender: 'gender' },
-  Encounter: { ...CLINICAL, code: 'type', category: 'class' },
+  Encounter: { ...CLINICAL, encounter: undefined, code: 'type', category: 'class' },
   Condition: { ...CLINICAL, date: 'onset-date', status: 'clinical-status' },
   Observation: CLINICAL,
   MedicationRequest: { ...CLINICAL, date: 'authoredon' },
