@@ -10,7 +10,7 @@ import { filterRange } from '../../../src/model/dates';
 import { ELEMENTS } from '../../../src/model/elements';
 import { prefixPattern } from '../dialects/types';
 import type { ColumnSpec, ConceptSpec, PartSpec, RowsSpec, ValueSpec } from './schema';
-import { Params, Scope } from './scope';
+import { type Params, Scope } from './scope';
 
 export const TRUE = '1 = 1';
 export const FALSE = '1 = 0';
