@@ -1,0 +1,93 @@
+/**
+ * An OMOP database behind the whole gateway, over HTTP: a GraphQL query answered from SQL, a
+ * broken SQL source failing alone next to a FHIR source and a working SQL source, and the
+ * database sessions refusing writes and long statements.
+ */
+import { createDriver } from '../../../connectors/sql/dialects';
+import { SqlDriverError } from '../../../connectors/sql/dialects/types';
+import { encodeId } from '../../../src/ids';
+import { dataOf, errorCodes, fhirUrl, startGateway, type TestGateway } from '../../support/services';
+import { describeSql, openSql, sqlSource, sqlUrl } from '../../support/sql';
+
+type Json = Record<string, unknown>;
+
+describeSql('sqlite', 'omop', 'an OMOP source behind the gateway', () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startGateway([
+      { id: 'ehr', kind: 'fhir', url: fhirUrl(), timeoutMs: 2000, retry: { maxAttempts: 1 } },
+      { id: 'research', kind: 'sql', mapping: 'omop', ...sqlSource('sqlite', 'omop') },
+      { id: 'legacy', kind: 'sql', mapping: 'omop', url: 'postgres://nobody:nothing@127.0.0.1:1/cdm', statementTimeoutMs: 1000 },
+    ]);
+  });
+  afterAll(async () => {
+    await gateway?.close();
+  });
+
+  test('a GraphQL query over HTTP reads patients, conditions coded in SNOMED CT and visits from SQL', async () => {
+    const raw = await openSql('sqlite', 'omop');
+    const person = (await raw.query<{ id: number; n: number }>('SELECT person_id AS id, COUNT(*) AS n FROM condition_occurrence GROUP BY person_id ORDER BY COUNT(*) DESC, person_id LIMIT 1'))[0]!;
+    const visits = Number(await raw.scalar('SELECT COUNT(*) FROM visit_occurrence WHERE person_id = ?', [person.id]));
+    await raw.close();
+    const result = await gateway.query(
+      `query ($id: ID!) { patient(id: $id) { id gender birthDate source { id kind recordId }
+          conditions(first: 5) { totalCount edges { node { code { coding { system code } } onsetDateTime encounter { id period { start } } } } }
+          encounters(first: 1) { totalCount } } }`,
+      { id: encodeId('research', 'Patient', String(person.id)) },
+    );
+    const patient = dataOf<{ patient: Json }>(result).patient as {
+      source: Json;
+      conditions: { totalCount: number; edges: { node: { code: { coding: { system: string }[] }; encounter: Json | null } }[] };
+      encounters: { totalCount: number };
+    };
+    expect(patient.source).toEqual({ id: 'research', kind: 'sql', recordId: String(person.id) });
+    expect(patient.conditions.totalCount).toBe(Number(person.n));
+    expect(patient.conditions.edges).toHaveLength(5);
+    expect(patient.conditions.edges[0]!.node.code.coding.map((c) => c.system)).toContain('http://snomed.info/sct');
+    expect(patient.conditions.edges.some((e) => e.node.encounter !== null)).toBe(true);
+    expect(patient.encounters.totalCount).toBe(visits);
+  });
+
+  test('a database that is down fails alone: SOURCE_UNAVAILABLE for it, answers from the FHIR and the working SQL source', async () => {
+    const result = await gateway.query('{ patients(first: 100) { totalCount edges { node { source { id } } } } }');
+    expect(result.status).toBe(200);
+    const codes = errorCodes(result.body);
+    expect(codes).toContain('SOURCE_UNAVAILABLE');
+    const legacy = result.body.errors!.find((e) => e.extensions?.source === 'legacy');
+    expect(legacy?.message).not.toMatch(/ECONNREFUSED|SELECT|127\.0\.0\.1/);
+    const data = result.body.data as { patients: { edges: { node: { source: { id: string } } }[] } | null } | null;
+    const sources = new Set(data?.patients?.edges.map((e) => e.node.source.id));
+    expect(sources.has('research')).toBe(true);
+    expect(sources.has('ehr')).toBe(true);
+    expect(sources.has('legacy')).toBe(false);
+  });
+});
+
+describe('database sessions opened by the SQL connector', () => {
+  for (const db of ['postgres', 'mariadb', 'sqlite'] as const) {
+    describeSql(db, 'omop', `${db}`, () => {
+      test('refuse to write', async () => {
+        const { url, schema } = sqlSource(db, 'omop');
+        const driver = createDriver({ url, schema, poolSize: 1, statementTimeoutMs: 2000 });
+        const table = db === 'postgres' ? 'cdm.person' : 'person';
+        await expect(driver.query(`DELETE FROM ${table} WHERE person_id = -1`, [])).rejects.toBeInstanceOf(SqlDriverError);
+        await driver.close();
+      });
+      if (db !== 'sqlite') {
+        test('cancel a statement that runs past the statement timeout', async () => {
+          const driver = createDriver({ url: sqlUrl(db, 'omop'), poolSize: 1, statementTimeoutMs: 300 });
+          const sleep = db === 'postgres' ? 'SELECT pg_sleep(3)' : 'SELECT SLEEP(3) AS s FROM (SELECT 1) x';
+          const started = Date.now();
+          const outcome = await driver.query(sleep, []).then(
+            (rows) => rows,
+            (e: unknown) => e,
+          );
+          expect(Date.now() - started).toBeLessThan(2500);
+          if (outcome instanceof SqlDriverError) expect(outcome.failure).toBe('timeout');
+          else expect(outcome).toEqual([{ s: 1 }]); // MariaDB may end SLEEP early with 1 instead of an error
+          await driver.close();
+        });
+      }
+    });
+  }
+});
