@@ -308,7 +308,7 @@ sqldata_healthy() { sqldata_loader --check >/dev/null 2>&1; }
 sqldata_describe() { echo "omop + claims in postgres schemas cdm/claims, mariadb databases cdm/claims, .services/sqlite/{omop,claims}.db"; }
 sqldata_start() {
   : >"$(log_file sqldata)"
-  if ! sqldata_loader 2>&1 | tee -a "$(log_file sqldata)" | sed 's/^/sqldata: /'; then
+  if ! sqldata_loader 2>&1 | tee -a "$(log_file sqldata)" | sed -u 's/^/sqldata: /'; then
     return 1
   fi
 }
