@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { syntheaBundleFiles } from '../peers/fhir/loader';
 import { claimsPatientCount } from '../peers/sql/config';
-import { REPO_ROOT, SQL_DBS, describeSql, openSql, type SqlConnection } from '../support/sql';
+import { searchAll } from '../support/services';
+import { REPO_ROOT, SQL_DBS, describeSql, openSql, withSql, type SqlConnection } from '../support/sql';
 
 const SYNTHEA = 'https://github.com/synthetichealth/synthea';
 
@@ -31,9 +32,13 @@ function cents(value: unknown): number {
   return Math.round(Number((Number(value) * 100).toPrecision(12)));
 }
 
+let cachedTotals: Map<string, PatientTotals> | undefined;
+
 /** Per Synthea patient id, straight from the first N bundles (the ones the warehouse and the FHIR peer load). */
 function sourceTotals(): Map<string, PatientTotals> {
+  if (cachedTotals) return cachedTotals;
   const totals = new Map<string, PatientTotals>();
+  cachedTotals = totals;
   for (const file of syntheaBundleFiles(REPO_ROOT, claimsPatientCount()) ?? []) {
     const bundle = JSON.parse(readFileSync(file, 'utf8')) as { entry: { resource: Json }[] };
     const resources = bundle.entry.map((e) => e.resource);
@@ -208,5 +213,30 @@ describe.each(SQL_DBS)('the claims warehouse in %s', (db) => {
       );
       expect(wrong).toEqual([]);
     });
+  });
+});
+
+describeSql('sqlite', 'claims', 'the claims warehouse and the FHIR peer', () => {
+  it('know the same people: every member is a FHIR Patient under the same Synthea identifier, born the same day', async () => {
+    const members = await withSql('sqlite', 'claims', (sql) =>
+      sql.query<{ source_id: string; last_name: string; birth_date: string }>(
+        'SELECT x.source_id, m.last_name, m.birth_date FROM member m JOIN member_xref x ON x.member_id = m.member_id AND x.source_system = ?',
+        [SYNTHEA],
+      ),
+    );
+    const patients = await searchAll('Patient');
+    const fhir = new Map(
+      patients.map((p) => {
+        const identifiers = (p.identifier ?? []) as { system?: string; value?: string }[];
+        const names = (p.name ?? []) as { family?: string }[];
+        return [identifiers.find((i) => i.system === SYNTHEA)?.value, { last_name: names[0]?.family, birth_date: p.birthDate }];
+      }),
+    );
+    const missing = members.filter((m) => {
+      const patient = fhir.get(m.source_id);
+      return patient?.last_name !== m.last_name || patient.birth_date !== m.birth_date;
+    });
+    expect(members.length).toBe(claimsPatientCount());
+    expect(missing).toEqual([]);
   });
 });
