@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages the test services need, when missing (Debian, as root). Idempotent.
 #   chromium — the playground's browser test (driven by playwright-core; no browser download)
-#   postgresql, mariadb-server — the SQL connector's test databases (scripts/services.sh runs the servers
-#     itself, from .services/; the packages' own clusters are neither created nor started)
+#   postgresql, mariadb-server — the SQL connector's test databases (scripts/services.sh runs its own servers
+#     from .services/ on ports 5433 and 3307; Debian's "main" PostgreSQL cluster is not created)
 # Set HG_SKIP_SYSTEM_DEPS=1 to skip (tests that need a missing package then skip themselves).
 set -euo pipefail
 [[ "${HG_SKIP_SYSTEM_DEPS:-}" == 1 ]] && exit 0
