@@ -161,8 +161,9 @@ export class SqlConnector implements Connector {
     for (const part of compiled.parts) {
       const mine = compiled.parts.length === 1 ? rows : rows.filter((r) => Number(r._part) === part.index);
       if (mine.length === 0) continue;
-      const parentIds = [...new Set(mine.map((r) => r._id))];
       for (const child of part.elements.children) {
+        const parentIds = [...new Set(mine.map((r) => r[child.parentKey]).filter((v) => v !== null && v !== undefined))];
+        if (parentIds.length === 0) continue;
         tasks.push(
           this.run(`SELECT ${compiled.type} ${child.spec.table} rows`, childStatement(this.mapping, child, parentIds), ctx).then((childRows) => {
             const byParent = new Map<string, Row[]>();

@@ -16,9 +16,14 @@ export type Builder = (row: Row, children: ChildRows) => unknown;
 export interface ChildQuery {
   spec: RowsSpec;
   scope: Scope;
+  /** Row key of the child's reference to its parent. */
   keyColumn: string;
+  /** Row key, in the parent's rows, of the value children refer to. */
+  parentKey: string;
   build: Builder;
 }
+
+const isConst = (spec: ValueSpec): boolean => typeof spec === 'object' && 'const' in spec;
 
 export interface CompiledElements {
   build: (row: Row, children: ChildRows) => Record<string, unknown>;
@@ -142,14 +147,18 @@ export function compileValue(spec: ValueSpec, scope: Scope, children: ChildQuery
     };
   }
   if ('object' in spec) {
-    const fields = Object.entries(spec.object).map(([name, s]) => [name, compileValue(s, scope, children, `${where}.${name}`)] as const);
+    const fields = Object.entries(spec.object).map(([name, s]) => [name, compileValue(s, scope, children, `${where}.${name}`), isConst(s)] as const);
+    // An object with nothing but constants (e.g. an identifier's system without its value) is left out.
     return (row, kids) => {
       const out: Record<string, unknown> = {};
-      for (const [name, build] of fields) {
+      let fromData = false;
+      for (const [name, build, constant] of fields) {
         const v = build(row, kids);
-        if (present(v)) out[name] = v;
+        if (!present(v)) continue;
+        out[name] = v;
+        if (!constant) fromData = true;
       }
-      return Object.keys(out).length === 0 ? undefined : out;
+      return fromData ? out : undefined;
     };
   }
   if ('list' in spec) {
@@ -167,10 +176,11 @@ export function compileValue(spec: ValueSpec, scope: Scope, children: ChildQuery
     const rows = spec.rows;
     const child = new Scope(scope.ctx, rows.table, 'r', rows.joins ?? [], `${where}.rows`, 'c');
     const keyColumn = child.select(child.col(rows.key));
+    const parentKey = scope.select(scope.col(rows.parent ?? scope.idColumn));
     const build = compileValue(rows.value, child, children, `${where}.rows.value`);
-    children.push({ spec: rows, scope: child, keyColumn, build });
+    children.push({ spec: rows, scope: child, keyColumn, parentKey, build });
     return (row, kids) => {
-      const list = kids.get(rows)?.get(asText(row._id) ?? '') ?? [];
+      const list = kids.get(rows)?.get(asText(row[parentKey]) ?? '') ?? [];
       const out = list.map((r) => build(r, kids)).filter(present);
       return out.length === 0 ? undefined : out;
     };

@@ -58,6 +58,7 @@ export function compileMapping(mapping: MappingSpec, dialect: Dialect, schema: s
     const parts = specs.map((part, index): CompiledPart => {
       const where = `resources.${type}${specs.length > 1 ? `[${index}]` : ''}`;
       const scope = new Scope(ctx, part.table, 't', part.joins, where, specs.length > 1 ? `p${index}_` : 'c');
+      scope.idColumn = part.id;
       const idExpr = scope.col(part.id);
       const lastUpdatedKey = part.lastUpdated ? scope.select(scope.col(part.lastUpdated)) : undefined;
       return { index, spec: part, scope, idExpr, lastUpdatedKey, elements: compileElements(part.elements, scope, `${where}.elements`) };

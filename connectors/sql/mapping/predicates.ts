@@ -301,7 +301,8 @@ export function criterionCondition(
       const cond = inScope(item.spec, child);
       if (cond === null) return null;
       if (cond === FALSE) continue;
-      parts.push(`EXISTS (SELECT 1 ${child.fromWithoutLookups()} WHERE ${child.col(item.rows.key)} = ${idExpr} AND ${cond})`);
+      const parent = item.rows.parent ? scope.col(item.rows.parent) : idExpr;
+      parts.push(`EXISTS (SELECT 1 ${child.fromWithoutLookups()} WHERE ${child.col(item.rows.key)} = ${parent} AND ${cond})`);
     }
     return or(parts);
   };

@@ -83,6 +83,7 @@ export type ValueSpec =
 export interface RowsSpec {
   table: string;
   key: string;
+  parent?: string;
   order?: string[];
   joins?: JoinSpec[];
   value: ValueSpec;
@@ -108,6 +109,8 @@ const rowsSpec: z.ZodType<RowsSpec> = z.lazy(() =>
     .object({
       table: identifier,
       key: identifier,
+      /** The parent column the child `key` refers to; default the parent's id column. */
+      parent: columnRef.optional(),
       order: z.array(identifier).optional(),
       joins: z.array(joinSpec).optional(),
       value: valueSpec,

@@ -27,6 +27,8 @@ export class Scope {
   readonly lookupJoins: string[] = [];
   private readonly selected = new Map<string, string>();
   private lookupCount = 0;
+  /** The id column of the table (what child rows refer to by default). */
+  idColumn = '';
 
   constructor(
     readonly ctx: SqlContext,

@@ -5,7 +5,7 @@
  */
 import { sqlSourceSchema } from '../../../connectors/sql/config';
 import { SqlConnector, type StatementEvent } from '../../../connectors/sql/connector';
-import type { Criterion, ResourceType, SearchRequest, SourceRecord } from '../../../connectors/types';
+import type { Criterion, ResourceType, SearchRequest, SearchResult, SourceRecord } from '../../../connectors/types';
 import { HealthgraphError } from '../../../src/errors';
 import { createLogger } from '../../../src/logger';
 import { describeSql, openSql, SQL_DBS, sqlSource, type SqlConnection } from '../../support/sql';
@@ -253,9 +253,9 @@ for (const db of SQL_DBS) {
         attempts.push(['Observation', { param: '_id', ids: [text, `m-${text}`] }]);
       }
       for (const [type, criterion] of attempts) {
-        const outcome = await connector.search(request(type, [criterion], { limit: 10, wantTotal: true }), ctx).then(
+        const outcome: SearchResult | Error = await connector.search(request(type, [criterion], { limit: 10, wantTotal: true }), ctx).then(
           (r) => r,
-          (e: unknown) => e,
+          (e: Error) => e,
         );
         if (outcome instanceof Error) expect(outcome).toBeInstanceOf(HealthgraphError);
         else expect({ type, criterion: criterion.param, found: outcome.records.length, total: outcome.total }).toEqual({ type, criterion: criterion.param, found: 0, total: 0 });
