@@ -3,9 +3,10 @@
  * (scripts/services.sh, test/peers/sql/load.ts): where each dataset is, whether it is there, and raw
  * SQL to compute expectations independently of the connector.
  *
- *   dataset   PostgreSQL (schema)                         MariaDB                         SQLite
- *   omop      postgres://healthgraph:…@127.0.0.1:5433/healthgraph_test, schema cdm      mysql://…:3307/cdm      sqlite:///…/.services/sqlite/omop.db
- *   claims    same database, schema claims                 mysql://…:3307/claims           sqlite:///…/.services/sqlite/claims.db
+ *   omop    PostgreSQL postgres://…@127.0.0.1:5433/healthgraph_test, schema cdm
+ *           MariaDB    mysql://…@127.0.0.1:3307/cdm
+ *           SQLite     sqlite:///<checkout>/.services/sqlite/omop.db
+ *   claims  the same, with schema / database `claims` and `claims.db` (docs/sources/claims-layout.md)
  *
  * Users: `healthgraph`/`healthgraph` (owner) and `healthgraph_ro`/`healthgraph_ro` (may only read).
  */
