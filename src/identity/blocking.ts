@@ -5,7 +5,7 @@
  * | rule | key | survives errors in |
  * |---|---|---|
  * | `identifier` | any identifier (system + value) | every demographic field |
- * | `birthDate` | full birth date | names (typos, swaps, married surname), address, phone, SSN |
+ * | `birthDate` | full birth date + sex | names (typos, swaps, married surname), address, phone, SSN |
  * | `familyYear` | NYSIIS(family) + birth year | day/month of birth, given name, address, phone |
  * | `ssnYear` | SSN last four + birth year | names, day/month, address |
  * | `zipInitials` | ZIP + given initial + family initial | birth date, phone, SSN |
@@ -58,7 +58,7 @@ export const DEFAULT_RULES: readonly BlockingRule[] = [
     slots: 1,
     key(t, i) {
       const d = t.day[i] as number;
-      return d === 0 ? -1 : finish(mix(mix(mix(2, t.year[i] as number), t.month[i] as number), d));
+      return d === 0 ? -1 : finish(mix(mix(mix(mix(2, t.year[i] as number), t.month[i] as number), d), t.sex[i] as number));
     },
   },
   {

@@ -22,7 +22,7 @@
  *   shared identifiers (a family's member id) then grade by the demographics, at most `probable`.
  */
 import type { RecordTable } from './table';
-import { jaroWinkler, withinOneEdit } from './text';
+import { jaroWinkler, jaroWinklerBound, withinOneEdit } from './text';
 import type { Grade } from './types';
 import {
   CHANGED,
@@ -180,10 +180,25 @@ export class Comparator {
     const sb = names.values[b] as string;
     if (sa.length === 1 || sb.length === 1) return sa.charCodeAt(0) === sb.charCodeAt(0) ? INITIAL : DISAGREE;
     if (nicknames && names.nickname(a, b)) return NICKNAME;
-    if (jaroWinkler(sa, sb) >= this.jw || (sa.length >= 4 && sb.length >= 4 && withinOneEdit(sa, sb))) return CLOSE;
+    const maskA = names.masks[a] as number;
+    const maskB = names.masks[b] as number;
+    if (jaroWinklerBound(sa.length, sb.length, maskA, maskB) >= this.jw && jaroWinkler(sa, sb) >= this.jw) return CLOSE;
+    if (sa.length >= 4 && sb.length >= 4 && withinOneEdit(sa, sb)) return CLOSE;
     if (names.phonetic[a] === names.phonetic[b]) return PHONETIC;
     if (nicknames && (this.nicknameOfMisspelt(a, sb) || this.nicknameOfMisspelt(b, sa))) return NICKNAME;
     return DISAGREE;
+  }
+
+  /** EXACT, CLOSE or NICKNAME when two names are strongly alike, else DISAGREE (cheaper than `compareName`). */
+  private strongName(a: number, b: number): number {
+    if (a < 0 || b < 0) return DISAGREE;
+    if (a === b) return EXACT;
+    const names = this.table.names;
+    if (names.nickname(a, b)) return NICKNAME;
+    const sa = names.values[a] as string;
+    const sb = names.values[b] as string;
+    if (jaroWinklerBound(sa.length, sb.length, names.masks[a] as number, names.masks[b] as number) >= this.jw && jaroWinkler(sa, sb) >= this.jw) return CLOSE;
+    return sa.length >= 4 && sb.length >= 4 && withinOneEdit(sa, sb) ? CLOSE : DISAGREE;
   }
 
   /** Whether a canonical form of name `a` is within typo distance of `b` (`KATE` vs `KATHERIN`). */
@@ -306,13 +321,12 @@ export class Comparator {
     }
     if (given === DISAGREE && family !== EXACT && family !== MISSING) {
       // Name order swap: one record's family name is the other's given name (perhaps a nickname of it).
-      const g1 = this.compareName(t.family[i] as number, t.given[j] as number, true);
-      const g2 = this.compareName(t.given[i] as number, t.family[j] as number, true);
-      const strong = (l: number): boolean => l === EXACT || l === CLOSE || l === NICKNAME;
-      if (strong(g1) || strong(g2)) {
-        const other = strong(g1) ? this.swappedFamily(t.given[i] as number, j) : this.swappedFamily(t.given[j] as number, i);
-        if (other !== DISAGREE || (strong(g1) && strong(g2))) {
-          given = strong(g1) ? g1 : g2;
+      const g1 = this.strongName(t.family[i] as number, t.given[j] as number);
+      const g2 = this.strongName(t.given[i] as number, t.family[j] as number);
+      if (g1 !== DISAGREE || g2 !== DISAGREE) {
+        const other = g1 !== DISAGREE ? this.swappedFamily(t.given[i] as number, j) : this.swappedFamily(t.given[j] as number, i);
+        if (other !== DISAGREE || (g1 !== DISAGREE && g2 !== DISAGREE)) {
+          given = g1 !== DISAGREE ? g1 : g2;
           family = other;
           notes |= NOTE.swap;
         }

@@ -5,7 +5,7 @@
  * the interned strings: no per-pair allocation.
  */
 import { canonicalNames } from './nicknames';
-import { nysiis } from './text';
+import { letterMask, nysiis } from './text';
 import type { MatchRecord } from './types';
 
 /** String interning: each distinct string gets a small integer id. */
@@ -35,6 +35,7 @@ export class Dictionary {
 /** Names with their derived forms computed once per distinct name: phonetic code id, canonical (nickname) ids. */
 export class NameDictionary extends Dictionary {
   readonly phonetic: number[] = [];
+  readonly masks: number[] = [];
   readonly canonical: number[][] = [];
   readonly phoneticCodes = new Dictionary();
   private readonly canonicalIds = new Dictionary();
@@ -44,6 +45,7 @@ export class NameDictionary extends Dictionary {
     const id = super.intern(value);
     if (id === before) {
       this.phonetic.push(this.phoneticCodes.intern(nysiis(value)));
+      this.masks.push(letterMask(value));
       this.canonical.push(canonicalNames(value).map((c) => this.canonicalIds.intern(c)));
     }
     return id;

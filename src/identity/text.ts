@@ -10,7 +10,10 @@ const LIGATURES: Record<string, string> = { ß: 'SS', Æ: 'AE', æ: 'AE', Ø: 'O
 const LIGATURE_RE = /[ßÆæØøŒœŁłĐđÞþ]/g;
 
 /** Upper-case, strip diacritics and anything that is not A–Z, 0–9 or a space; collapse spaces. */
+const PLAIN = /^[A-Za-z0-9]+(?: [A-Za-z0-9]+)*$/;
+
 export function fold(value: string): string {
+  if (PLAIN.test(value)) return value.toUpperCase();
   return value
     .replace(LIGATURE_RE, (c) => LIGATURES[c] ?? c)
     .normalize('NFD')
@@ -23,7 +26,36 @@ export function fold(value: string): string {
 
 /** A folded name: like `fold`, but apostrophes vanish (O'Brien → OBRIEN) and digits are dropped (Synthea's Abe604). */
 export function foldName(value: string): string {
+  if (PLAIN_NAME.test(value)) return value.toUpperCase();
   return fold(value.replace(/['’`´]/g, '').replace(/[0-9]+/g, ''));
+}
+const PLAIN_NAME = /^[A-Za-z]+(?: [A-Za-z]+)*$/;
+
+/** A 26-bit set of the letters A–Z in an upper-case string (for cheap similarity bounds). */
+export function letterMask(value: string): number {
+  let mask = 0;
+  for (let k = 0; k < value.length; k++) {
+    const c = value.charCodeAt(k) - 65;
+    if (c >= 0 && c < 26) mask |= 1 << c;
+  }
+  return mask;
+}
+
+export function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+/**
+ * An upper bound of Jaro–Winkler from lengths and letter sets: letters of one string absent from the
+ * other can never match. Lets the matcher skip the full computation for clearly different names.
+ */
+export function jaroWinklerBound(la: number, lb: number, maskA: number, maskB: number): number {
+  const m = Math.min(la - popcount(maskA & ~maskB), lb - popcount(maskB & ~maskA));
+  if (m <= 0) return 0;
+  const jaro = (m / la + m / lb + 1) / 3;
+  return jaro + 0.4 * (1 - jaro);
 }
 
 function isVowel(c: string | undefined): boolean {
@@ -132,10 +164,18 @@ export function withinOneEdit(a: string, b: string): boolean {
   let i = 0;
   while (i < la && i < lb && a.charCodeAt(i) === b.charCodeAt(i)) i++;
   if (i === la && i === lb) return true;
-  if (la === lb) {
-    // substitution, or transposition of i and i+1
-    if (a.slice(i + 1) === b.slice(i + 1)) return true;
-    return a.charCodeAt(i) === b.charCodeAt(i + 1) && a.charCodeAt(i + 1) === b.charCodeAt(i) && a.slice(i + 2) === b.slice(i + 2);
+  let ea = la - 1;
+  let eb = lb - 1;
+  while (ea > i && eb > i && a.charCodeAt(ea) === b.charCodeAt(eb)) {
+    ea--;
+    eb--;
   }
-  return la > lb ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
+  // a[i..ea] and b[i..eb] is the differing middle.
+  const da = ea - i + 1;
+  const db = eb - i + 1;
+  if (la === lb) {
+    if (da === 1) return true; // substitution
+    return da === 2 && a.charCodeAt(i) === b.charCodeAt(i + 1) && a.charCodeAt(i + 1) === b.charCodeAt(i); // transposition
+  }
+  return Math.max(da, db) <= 1; // insertion or deletion
 }
