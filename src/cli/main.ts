@@ -13,12 +13,14 @@ import { createLogger } from '../logger';
 import { createGateway } from '../server/gateway';
 import { auditLocation } from '../server/security';
 import { LAKE_USAGE, LakeUsageError, lakeCommand } from '../lake/cli';
+import { introspect } from '../../connectors/sql/introspect';
 
 const USAGE = `Usage:
   healthgraph serve --config FILE [--port 4000] [--host 127.0.0.1]
   healthgraph config check --config FILE
   healthgraph audit verify --config FILE   check the audit trail's hash chain (exit 1 and the first bad entry when broken)
   healthgraph docs config|schema       print the configuration or schema reference (Markdown)
+  healthgraph sql introspect URL [--schema S]   draft a SQL mapping (YAML) from a database's catalog
 ${LAKE_USAGE}
   healthgraph help
 
@@ -95,6 +97,13 @@ export async function main(argv: string[]): Promise<number> {
       case 'audit':
         if (rest[0] !== 'verify') throw new UsageError('unknown audit command');
         return auditVerify(rest.slice(1));
+      case 'sql': {
+        if (rest[0] !== 'introspect') throw new UsageError('unknown sql command');
+        const { values, positionals } = parseArgs({ args: rest.slice(1), options: { schema: { type: 'string' } }, allowPositionals: true, strict: true });
+        if (positionals.length !== 1) throw new UsageError('sql introspect needs one database URL');
+        process.stdout.write(await introspect(positionals[0]!, values.schema));
+        return 0;
+      }
       case 'docs':
         if (rest[0] === 'config') process.stdout.write(`${configReferenceMarkdown()}\n`);
         else if (rest[0] === 'schema') process.stdout.write(`${schemaReferenceMarkdown()}\n`);
