@@ -135,12 +135,16 @@ export async function openSql(db: SqlDb, dataset: Dataset, options: SqlUrlOption
       const file = sqliteFile(REPO_ROOT, dataset);
       const handle = new Database(file, { readonly: options.readOnly === true, fileMustExist: true });
       const query = async <T extends SqlRow>(sql: string, params: readonly unknown[] = []) => {
-        const statement = handle.prepare(sql);
-        if (!statement.reader) {
-          statement.run(...params);
-          return [] as T[];
+        try {
+          const statement = handle.prepare(sql);
+          if (!statement.reader) {
+            statement.run(...params);
+            return [] as T[];
+          }
+          return statement.all(...params) as T[];
+        } catch (error) {
+          throw thisRealm(error);
         }
-        return statement.all(...params) as T[];
       };
       return {
         db,
@@ -152,6 +156,17 @@ export async function openSql(db: SqlDb, dataset: Dataset, options: SqlUrlOption
       };
     }
   }
+}
+
+/**
+ * better-sqlite3's native part keeps the error class of the first jest sandbox that loaded it in this
+ * worker, so in later test files its errors are not `instanceof Error` and `rejects.toThrow` misses them.
+ * Rethrow as an Error of this sandbox, keeping message and code.
+ */
+function thisRealm(error: unknown): Error {
+  if (error instanceof Error) return error;
+  const { message, code } = error as { message?: string; code?: string };
+  return Object.assign(new Error(message ?? String(error)), code ? { code } : {});
 }
 
 function first<T>(rows: SqlRow[]): T {
