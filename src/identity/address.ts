@@ -83,7 +83,7 @@ export function zip5(value: string): string | undefined {
 /** Standardizes address lines (street line first, unit possibly on its own line) plus city, state, postal code. */
 export function standardizeAddress(lines: readonly string[], city?: string, state?: string, postalCode?: string): StandardAddress {
   const out: StandardAddress = {};
-  const tokens = fold(lines.join(' ').replace(/#\s*/g, ' # ')).split(' ').filter((t) => t.length > 0);
+  const tokens = fold(lines.join(' ').replace(/#/g, ' UNIT ')).split(' ').filter((t) => t.length > 0);
   const streetTokens: string[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i] as string;
@@ -91,7 +91,7 @@ export function standardizeAddress(lines: readonly string[], city?: string, stat
       out.houseNumber = token;
       continue;
     }
-    if ((UNIT_DESIGNATORS.has(token) || token === '#') && i > 0) {
+    if (UNIT_DESIGNATORS.has(token) && i > 0) {
       const next = tokens[i + 1];
       if (next !== undefined) out.unit = next.replace(/^0+(?=.)/, '');
       i = tokens.length;

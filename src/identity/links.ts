@@ -4,14 +4,18 @@
  *
  * Clustering is connected components over certain links, taken strongest first, with a guard against
  * chaining distinct people through a series of individually plausible links (A~B, B~C, but A≁C): two
- * clusters merge only when every cross pair scores at least `possible` and none is graded
- * certainly-not (complete linkage at the `possible` level; for clusters with more than `maxGuardPairs`
+ * clusters merge only when every cross pair scores at least `possible`, none is graded certainly-not
+ * and none looks like two related people (a twin or parent/child cap below `probable`) — complete
+ * linkage at the `possible` level; for clusters with more than `maxGuardPairs`
  * cross pairs, only their anchors — smallest rows — are checked, at `probable`). Manual decisions win:
  * a manual link merges regardless of scores; a manual unlink keeps its two records apart whatever the
  * automatic links say.
  */
 import { forEachCandidatePair, type BlockingOptions, type BlockingStats } from './blocking';
-import type { Comparator } from './match';
+import { NOTE, type Comparator } from './match';
+
+/** Notes that mark a pair as two look-alike people (twins, parent/child), whatever their score. */
+const LOOK_ALIKE = NOTE.twinCap | NOTE.birthDateCap | NOTE.generationConflict;
 
 /** Grade ranks as stored in edges: 3 certain, 2 probable, 1 possible, 0 certainly-not. */
 export const RANK = { certain: 3, probable: 2, possible: 1, certainlyNot: 0 } as const;
@@ -166,7 +170,8 @@ export function cluster(
       for (const x of ma) {
         for (const y of mb) {
           const score = comparator.scoreRank(x, y);
-          if (comparator.lastRank === 0 || score < th.possible) {
+          const lookAlike = (comparator.notes & LOOK_ALIKE) !== 0;
+          if (comparator.lastRank === 0 || score < th.possible || (lookAlike && comparator.lastRank < RANK.probable)) {
             ok = false;
             break;
           }

@@ -166,7 +166,7 @@ export function withinOneEdit(a: string, b: string): boolean {
   if (i === la && i === lb) return true;
   let ea = la - 1;
   let eb = lb - 1;
-  while (ea > i && eb > i && a.charCodeAt(ea) === b.charCodeAt(eb)) {
+  while (ea >= i && eb >= i && a.charCodeAt(ea) === b.charCodeAt(eb)) {
     ea--;
     eb--;
   }
@@ -174,7 +174,7 @@ export function withinOneEdit(a: string, b: string): boolean {
   const da = ea - i + 1;
   const db = eb - i + 1;
   if (la === lb) {
-    if (da === 1) return true; // substitution
+    if (da <= 1) return true; // substitution
     return da === 2 && a.charCodeAt(i) === b.charCodeAt(i + 1) && a.charCodeAt(i + 1) === b.charCodeAt(i); // transposition
   }
   return Math.max(da, db) <= 1; // insertion or deletion
