@@ -3,6 +3,8 @@
  * broken SQL source failing alone next to a FHIR source and a working SQL source, and the
  * database sessions refusing writes and long statements.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createDriver } from '../../../connectors/sql/dialects';
 import { SqlDriverError } from '../../../connectors/sql/dialects/types';
 import { encodeId } from '../../../src/ids';
@@ -46,6 +48,18 @@ describeSql('sqlite', 'omop', 'an OMOP source behind the gateway', () => {
     expect(patient.conditions.edges[0]!.node.code.coding.map((c) => c.system)).toContain('http://snomed.info/sct');
     expect(patient.conditions.edges.some((e) => e.node.encounter !== null)).toBe(true);
     expect(patient.encounters.totalCount).toBe(visits);
+  });
+
+  test('the example query of docs/sources/sql.md runs against an OMOP source', async () => {
+    const doc = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'sources', 'sql.md'), 'utf8');
+    const example = /```graphql\n([\s\S]*?)```/.exec(doc)![1]!;
+    const only = await startGateway([{ id: 'research', kind: 'sql', mapping: 'omop', ...sqlSource('sqlite', 'omop') }]);
+    try {
+      const data = dataOf<{ patients: { edges: unknown[] } }>(await only.query(example));
+      expect(data.patients.edges.length).toBeGreaterThan(0);
+    } finally {
+      await only.close();
+    }
   });
 
   test('a database that is down fails alone: SOURCE_UNAVAILABLE for it, answers from the FHIR and the working SQL source', async () => {
