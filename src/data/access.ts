@@ -9,7 +9,7 @@ import { HealthgraphError } from '../errors';
 import { encounterIdsOf, matchesAll, patientIdsOf, comparator } from '../model/evaluate';
 import { parseReference } from '../model/references';
 import type { AccessPolicy } from './policy';
-import { batchableRef, planPart } from './plan';
+import { batchableRef, planPart, type PartPlan } from './plan';
 import type { SourceRegistry } from './registry';
 import { decodeCursor, fingerprint } from './cursor';
 import { mergePages, type ConnectionModel, type Part, type PartPage } from './connection';
@@ -252,6 +252,7 @@ export class DataAccess {
     if (!caps || criteria === null) return { key: part.key, offset: key.offset, records: [], hasMore: false, total: 0 };
     const plan = planPart(caps, criteria, part.request.sort);
     const local = plan.residual.length > 0 || !plan.sortPushed || this.options.policy.postFilters(part.source, part.request.type);
+    if (local && plan.sortPushed && !key.wantTotal) return this.loadFilteredPage(part, plan, key);
     if (local) {
       const all = await this.fetchAll(part);
       if (!all) {
@@ -277,6 +278,43 @@ export class DataAccess {
       hasMore: result.hasMore,
       total: result.total ?? key.offset + result.records.length + (result.hasMore ? 1 : 0),
     };
+  }
+
+  /**
+   * A page of a list the gateway filters itself (residual criteria, or a policy that removes
+   * records) when the source sorts and no total is asked for: fetch from the start in growing
+   * chunks until the page is full after filtering, instead of fetching every record.
+   */
+  private async loadFilteredPage(part: Part, plan: PartPlan, key: PageKey): Promise<PartPage> {
+    const connector = this.options.registry.require(part.source);
+    const needed = key.offset + key.limit;
+    const kept: SourceRecord[] = [];
+    let sourceOffset = 0;
+    let chunk = Math.max(50, needed * 2);
+    let exhausted = false;
+    while (kept.length < needed && !exhausted) {
+      if (sourceOffset >= this.options.maxBatchRecords) {
+        throw new HealthgraphError(
+          'QUERY_TOO_COMPLEX',
+          `Source "${part.source}" cannot apply this filter itself and the page lies beyond its first ${this.options.maxBatchRecords} records; narrow the filter`,
+          { source: part.source },
+        );
+      }
+      const result = await connector.search(
+        { type: part.request.type, criteria: plan.pushed, sort: part.request.sort, limit: chunk, offset: sourceOffset, wantTotal: false },
+        this.options.call,
+      );
+      sourceOffset += result.records.length;
+      exhausted = !result.hasMore || result.records.length === 0;
+      let records = plan.residual.length > 0 ? result.records.filter((r) => matchesAll(r.resource, r.type, plan.residual)) : result.records;
+      records = await this.options.policy.filter(records);
+      this.prime(records);
+      kept.push(...records);
+      chunk = Math.min(chunk * 4, this.options.maxBatchRecords);
+    }
+    const records = kept.slice(key.offset, key.offset + key.limit);
+    const hasMore = kept.length > key.offset + key.limit || !exhausted;
+    return { key: part.key, offset: key.offset, records, hasMore, total: exhausted ? kept.length : key.offset + records.length + (hasMore ? 1 : 0) };
   }
 
   private prime(records: SourceRecord[]): void {
