@@ -7,6 +7,7 @@ import { fhirSourceSchema } from '../../connectors/fhir/config';
 import { auditSchema, authSchema, consentSchema } from '../auth/config';
 import { mongoSourceSchema } from '../../connectors/mongo/config';
 import { sqlSourceSchema } from '../../connectors/sql/config';
+import { identitySchema } from '../identity/config';
 
 /** Source kinds: each connector folder contributes its own schema. */
 export const sourceSchema = z.discriminatedUnion('kind', [fhirSourceSchema, mongoSourceSchema, sqlSourceSchema]).describe('A source; `kind` selects the connector: fhir, mongo, sql');
@@ -56,6 +57,7 @@ export const configSchema = z
     auth: authSchema,
     consent: consentSchema,
     audit: auditSchema,
+    identity: identitySchema,
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -73,6 +75,9 @@ export const configSchema = z
     }
     for (const [index, id] of (config.consent?.sources ?? []).entries()) {
       if (!seen.has(id)) ctx.addIssue({ code: 'custom', path: ['consent', 'sources', index], message: `no source has id "${id}"` });
+    }
+    for (const [index, id] of (config.identity?.precedence ?? []).entries()) {
+      if (!seen.has(id)) ctx.addIssue({ code: 'custom', path: ['identity', 'precedence', index], message: `no source has id "${id}"` });
     }
   });
 
