@@ -4,6 +4,7 @@ import type { Principal } from './auth/principal';
 import type { AuditRecorder } from './audit/recorder';
 import type { AuditQuery, StoredEvent } from './audit/store';
 import type { DataAccess } from './data/access';
+import type { IdentityService } from './identity/service';
 import type { Logger } from './logger';
 
 export interface UpstreamTally {
@@ -25,4 +26,8 @@ export interface GatewayContext {
   audit: AuditRecorder;
   /** The audit trail, for admins (the check is in src/server/security.ts, not in resolvers). */
   readAudit(query: AuditQuery): StoredEvent[];
+  /** The identity index (one person across sources), when the config has an `identity` section. */
+  identity?: IdentityService;
+  /** The identity index for manual link decisions, for admins (the check is in src/server/gateway.ts, not in resolvers). */
+  manageIdentity(): IdentityService;
 }

@@ -3,12 +3,14 @@
  * that are that person. Resolved in exactly one place, `compartmentOf`, so that identity across
  * sources (issue 5: the identity link store) plugs in by changing this function only.
  *
- * Today: a gateway patient id names one record; a plain record id is looked up in every source that
- * serves Patient, and every source holding a Patient with that id contributes it.
+ * A gateway patient id names one record; a plain record id is looked up in every source that serves
+ * Patient, and every source holding a Patient with that id contributes it. With identity resolution
+ * on, a unified patient id names a person, and every record found is widened to all the records
+ * linked to the same person (in every source).
  */
 import type { CallContext } from '../../connectors/types';
 import type { SourceRegistry } from '../data/registry';
-import { tryDecodeId } from '../ids';
+import { tryDecodeId, tryDecodePersonId } from '../ids';
 
 export interface CompartmentMember {
   source: string;
@@ -36,10 +38,23 @@ export class Compartment {
   }
 }
 
-export async function compartmentOf(patientClaim: string, registry: SourceRegistry, call: CallContext): Promise<Compartment> {
+/** What the compartment needs of the identity index (src/identity/service.ts). */
+export interface PersonDirectory {
+  membersOf(source: string, recordId: string): { source: string; recordId: string }[];
+  recordsOf(personId: string): { source: string; recordId: string }[];
+}
+
+export async function compartmentOf(patientClaim: string, registry: SourceRegistry, call: CallContext, identity?: PersonDirectory): Promise<Compartment> {
+  const widen = (found: CompartmentMember[]): Compartment => {
+    if (!identity) return new Compartment(found);
+    const all = found.flatMap((m) => identity.membersOf(m.source, m.id).map((k) => ({ source: k.source, id: k.recordId })));
+    return new Compartment(all.filter((m) => registry.get(m.source)));
+  };
+  const person = identity ? tryDecodePersonId(patientClaim) : undefined;
+  if (person && identity) return new Compartment(identity.recordsOf(person).map((k) => ({ source: k.source, id: k.recordId })).filter((m) => registry.get(m.source)));
   const decoded = tryDecodeId(patientClaim);
   if (decoded) {
-    return new Compartment(decoded.type === 'Patient' && registry.get(decoded.source) ? [{ source: decoded.source, id: decoded.id }] : []);
+    return widen(decoded.type === 'Patient' && registry.get(decoded.source) ? [{ source: decoded.source, id: decoded.id }] : []);
   }
   const found = await Promise.all(
     registry.servingType('Patient').map(async (connector) => {
@@ -47,5 +62,5 @@ export async function compartmentOf(patientClaim: string, registry: SourceRegist
       return records.filter((r) => r.id === patientClaim).map((r) => ({ source: connector.id, id: r.id }));
     }),
   );
-  return new Compartment(found.flat());
+  return widen(found.flat());
 }

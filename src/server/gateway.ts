@@ -10,7 +10,8 @@ import type { GatewayContext } from '../context';
 import { DataAccess } from '../data/access';
 import { SourceRegistry } from '../data/registry';
 import { buildGatewaySchema } from '../graphql/schema';
-import { ConfigError } from '../errors';
+import { ConfigError, HealthgraphError } from '../errors';
+import { IdentityService } from '../identity/service';
 import { createLogger, type Logger } from '../logger';
 import { projectRoot } from '../paths';
 import { createConnector } from '../sources';
@@ -26,6 +27,8 @@ export interface Gateway {
   readonly registry: SourceRegistry;
   readonly metrics: Metrics;
   readonly security: Security;
+  /** The identity index, when the config has an `identity` section. */
+  readonly identity?: IdentityService;
   /** Starts listening; resolves with the base URL (e.g. `http://127.0.0.1:4000`). */
   listen(port?: number, host?: string): Promise<string>;
   close(): Promise<void>;
@@ -54,13 +57,25 @@ function createPlaygroundFor(config: GatewayConfig): Playground | undefined {
   return createPlayground({ endpoint: '/graphql', title: 'healthgraph', examples });
 }
 
+/** Opens the identity index the config names; links every source's patients first when asked to and the store is empty. */
+async function openIdentity(config: GatewayConfig, registry: SourceRegistry, options: GatewayOptions, log: Logger): Promise<IdentityService | undefined> {
+  if (!config.identity?.enabled) return undefined;
+  const identity = await IdentityService.open(config.identity, { configPath: options.configPath, sourceOrder: registry.connectors.map((c) => c.id) });
+  if (config.identity.buildAtStart && identity.empty) {
+    const report = await identity.build(registry, { requestId: 'identity-build' });
+    log.info({ records: report.records, persons: report.persons, seconds: report.seconds }, 'identity index built');
+  }
+  return identity;
+}
+
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const log = options.log ?? createLogger();
   const registry = new SourceRegistry(options.connectors ?? config.sources.map((s) => createConnector(s, log)));
   await registry.start();
   const metrics = createMetrics();
   const schema = buildGatewaySchema();
-  const security = createSecurity(config, { configPath: options.configPath, log });
+  const identity = await openIdentity(config, registry, options, log);
+  const security = createSecurity(config, { configPath: options.configPath, log, identity });
   const apollo = createApollo(schema, config, log, metrics, security);
   await apollo.start();
 
@@ -81,7 +96,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       partialErrors.push(partialError(error, path, log));
     };
     const data = new DataAccess({ registry, policy, maxBatchRecords: config.limits.maxBatchRecords, call, onPartialFailure });
-    return { requestId, log, data, upstream, partialErrors, principal, audit, readAudit: (query) => security.readAudit(principal, query) };
+    const manageIdentity = (): IdentityService => {
+      if (!principal.admin) throw new HealthgraphError('FORBIDDEN', 'Linking and unlinking patients needs an admin scope');
+      if (!identity) throw new HealthgraphError('BAD_USER_INPUT', 'Identity resolution is not configured (no `identity` section)');
+      return identity;
+    };
+    return { requestId, log, data, upstream, partialErrors, principal, audit, readAudit: (query) => security.readAudit(principal, query), identity, manageIdentity };
   };
 
   const handler = createRequestHandler({
@@ -101,6 +121,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     registry,
     metrics,
     security,
+    identity,
     listen(port = config.server.port, host = config.server.host) {
       assertListenAllowed(config, host);
       return new Promise((resolve, reject) => {
@@ -121,6 +142,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       await apollo.stop();
       await registry.close();
       await security.close();
+      await identity?.close();
     },
   };
 }

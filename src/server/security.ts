@@ -13,7 +13,7 @@ import type { Principal } from '../auth/principal';
 import type { AuditRecorder, AuditEventInput } from '../audit/recorder';
 import { AuditStore, type AuditQuery, type StoredEvent } from '../audit/store';
 import type { GatewayConfig } from '../config/schema';
-import { compartmentOf, Compartment } from '../consent/compartment';
+import { compartmentOf, Compartment, type PersonDirectory } from '../consent/compartment';
 import { LabelIndex } from '../consent/labels';
 import { ConsentAwarePolicy } from '../consent/policy';
 import { ConsentStore, createSourceConsentLoader } from '../consent/store';
@@ -40,6 +40,8 @@ export interface SecurityOptions {
   /** The config file, for the default audit location (next to it). */
   configPath?: string;
   log: Logger;
+  /** The identity index: a patient-context token's compartment holds every record linked to its patient. */
+  identity?: PersonDirectory;
 }
 
 /** The audit file: configured, else next to the config file, else in memory (tests, embedded use). */
@@ -85,7 +87,7 @@ export function createSecurity(config: GatewayConfig, options: SecurityOptions):
       let compartment: Compartment | undefined;
       if (principal.patient !== undefined) {
         try {
-          compartment = await compartmentOf(principal.patient, registry, call);
+          compartment = await compartmentOf(principal.patient, registry, call, options.identity);
         } catch (error) {
           options.log.warn({ err: error }, 'patient compartment could not be resolved');
           compartment = new Compartment([]);
