@@ -1,0 +1,54 @@
+/**
+ * The peer on its own: replays the exact FHIR REST searches the gateway makes for a question
+ * (learned through a recording proxy) straight against the peer, under the same load. Its
+ * throughput divided by the searches per question bounds what any gateway could get from this peer.
+ */
+import { startGateway } from './processes';
+import type { LoadRequest } from './load';
+import { startRecorder } from './recorder';
+
+export interface RecordedSearches {
+  /** Every search, for all patients, in the order the gateway sent them. */
+  requests: LoadRequest[];
+  /** Searches per question, averaged over the patients. */
+  perQuestion: number;
+  /** Searches per question by resource type. */
+  byType: Record<string, number>;
+}
+
+/** `/fhir/Observation?…` → Observation; `/fhir/Patient/123` → Patient. */
+function typeOf(path: string, basePath: string): string {
+  return path.slice(basePath.length).replace(/^\/+/, '').split(/[/?]/, 1)[0] ?? '?';
+}
+
+/**
+ * Starts a second gateway whose source goes through a recorder, asks it the question once per
+ * request body, and returns the searches it sent (its start-up requests are left out).
+ */
+export async function recordSearches(
+  root: string,
+  env: NodeJS.ProcessEnv,
+  fhirUrl: string,
+  configFor: (fhirUrl: string) => string,
+  bodies: string[],
+): Promise<RecordedSearches> {
+  const recorder = await startRecorder(fhirUrl);
+  const gateway = await startGateway(root, { ...env, BENCH_PROFILE: '' }, configFor(recorder.url));
+  try {
+    recorder.take();
+    const requests: LoadRequest[] = [];
+    for (const body of bodies) {
+      const res = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      await res.arrayBuffer();
+      if (!res.ok) throw new Error(`recording gateway answered HTTP ${res.status}`);
+      for (const path of recorder.take()) requests.push({ method: 'GET', path });
+    }
+    const base = new URL(fhirUrl).pathname.replace(/\/+$/, '');
+    const byType: Record<string, number> = {};
+    for (const r of requests) byType[typeOf(r.path, base)] = (byType[typeOf(r.path, base)] ?? 0) + 1 / bodies.length;
+    return { requests, perQuestion: requests.length / Math.max(1, bodies.length), byType };
+  } finally {
+    await gateway.stop();
+    await recorder.close();
+  }
+}
