@@ -338,6 +338,7 @@ ferretdb_start() {
   : >"$(log_file ferretdb)"
   nohup "$bin" --handler=sqlite --sqlite-url="file:$STATE_DIR/ferretdb/" --state-dir="$STATE_DIR/ferretdb" \
     --listen-addr="$HOST:$FERRETDB_PORT" --debug-addr="" --telemetry=disable --log-level=WARN \
+    --test-enable-nested-pushdown --test-batch-size=1000 \
     >>"$(log_file ferretdb)" 2>&1 </dev/null &
   echo $! >"$(pid_file ferretdb)"
 }
