@@ -64,7 +64,6 @@ export function describeWithMongo(name: string, needs: string[], body: () => voi
   if (!mongoReachable()) missing.push(`a MongoDB-wire server at ${mongoBaseUrl()} (run \`make services\` or set MONGODB_URL)`);
   for (const path of needs) if (!sharedData(path)) missing.push(`../shared/data/${path}`);
   if (missing.length > 0) {
-    // eslint-disable-next-line no-console
     console.warn(`skipping "${name}": needs ${missing.join(' and ')}`);
     describe.skip(name, body);
   } else {
