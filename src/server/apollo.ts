@@ -1,6 +1,6 @@
 /** The Apollo Server instance: schema, limits, error model, persisted queries, CSRF, metrics. */
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { createHash } from 'node:crypto';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { GatewayConfig } from '../config/schema';
@@ -78,6 +78,7 @@ export function createApollo(schema: GraphQLSchema, config: GatewayConfig, log: 
     csrfPrevention: config.server.csrfPrevention,
     allowBatchedHttpRequests: true,
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginLandingPageDisabled(), limitsPlugin(schema, config, security), metricsPlugin(metrics)],
+    // No HTTP response caching of patient data: cache-control hints would only cost time per field.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), limitsPlugin(schema, config, security), metricsPlugin(metrics)],
   });
 }
