@@ -53,7 +53,7 @@ run: install ## Start the demo FHIR server and the gateway on :$(PORT) with the 
 	@scripts/demo.sh $(PORT)
 
 bench: install services ## Benchmarks on this machine; prints figures and how they were obtained
-	node dist/bench/run.js
+	@scripts/bench.sh
 
 clean: stop-services
 	rm -rf dist .services
