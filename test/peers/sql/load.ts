@@ -50,7 +50,7 @@ async function connect(dbs: SqlDb[], repoRoot: string): Promise<Target[]> {
 }
 
 /** Loads one dataset into the targets that do not hold this version of it; returns how many needed it. */
-async function loadDataset(source: DatasetSource, targets: Target[], args: Args): Promise<number> {
+export async function loadDataset(source: DatasetSource, targets: Target[], args: Pick<Args, 'check' | 'force'>): Promise<number> {
   const hash = source.hash();
   const stale: Target[] = [];
   for (const target of targets) {
@@ -106,10 +106,12 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exit(2);
-  },
-);
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+      process.exit(2);
+    },
+  );
+}

@@ -157,7 +157,8 @@ export async function mariadbTarget(): Promise<Target> {
 
 // --- SQLite: one file per dataset, built beside the real one and renamed over it when complete.
 
-export async function sqliteTarget(repoRoot: string): Promise<Target> {
+/** `file` picks the database file of a dataset; by default the test one, `.services/sqlite/<dataset>.db`. */
+export async function sqliteTarget(repoRoot: string, file: (dataset: Dataset) => string = (dataset) => sqliteFile(repoRoot, dataset)): Promise<Target> {
   const { default: Database } = await import('better-sqlite3');
   type Db = InstanceType<typeof Database>;
   const building = new Map<Dataset, { db: Db; path: string }>();
@@ -170,9 +171,9 @@ export async function sqliteTarget(repoRoot: string): Promise<Target> {
   return {
     db: 'sqlite',
     async loadedHash(dataset) {
-      const file = sqliteFile(repoRoot, dataset);
-      if (!existsSync(file)) return undefined;
-      const db = new Database(file, { readonly: true, fileMustExist: true });
+      const path = file(dataset);
+      if (!existsSync(path)) return undefined;
+      const db = new Database(path, { readonly: true, fileMustExist: true });
       try {
         const row = db.prepare(`SELECT content_hash FROM ${q(MARKER.name)} WHERE dataset = ?`).get(dataset) as
           { content_hash: string } | undefined;
@@ -184,7 +185,7 @@ export async function sqliteTarget(repoRoot: string): Promise<Target> {
       }
     },
     async recreate(dataset, tables) {
-      const path = `${sqliteFile(repoRoot, dataset)}.partial-${process.pid}`;
+      const path = `${file(dataset)}.partial-${process.pid}`;
       mkdirSync(dirname(path), { recursive: true });
       rmSync(path, { force: true });
       const db = new Database(path);
@@ -209,7 +210,7 @@ export async function sqliteTarget(repoRoot: string): Promise<Target> {
       db.close();
       const entry = building.get(dataset);
       building.delete(dataset);
-      if (entry) renameSync(entry.path, sqliteFile(repoRoot, dataset));
+      if (entry) renameSync(entry.path, file(dataset));
     },
     async close() {
       for (const { db, path } of building.values()) {

@@ -3,12 +3,19 @@
  * member per Patient, a header per Claim, lines per Claim item with the EOB's adjudication, pharmacy
  * detail from the prescription, eligibility spans inferred from the payer on each claim. Pure and
  * deterministic: the same bundles in the same order give the same rows.
+ *
+ * It also reads bundles shaped like healthgraph's own demo population (src/demo): resources without
+ * `id` (keyed by their `urn:uuid` fullUrl), claims whose insurance points at a Coverage resource (the
+ * payer, plan and eligibility span come from it and its `payor` Organization), and adjudications
+ * coded in the standard `adjudication` system (`submitted`, `eligible`, `benefit`) rather than Blue
+ * Button's. Synthea bundles give exactly the rows they gave before.
  */
 import type {
   Bundle,
   Claim,
   Coding,
   Condition,
+  Coverage,
   ExplanationOfBenefit,
   MedicationRequest,
   Organization,
@@ -27,6 +34,19 @@ const MRN_SYSTEM = 'http://hospital.smarthealthit.org';
 const SSN_SYSTEM = 'http://hl7.org/fhir/sid/us-ssn';
 const NPI_SYSTEM = 'http://hl7.org/fhir/sid/us-npi';
 const BB = 'https://bluebutton.cms.gov/resources/variables/';
+const ADJUDICATION = 'http://terminology.hl7.org/CodeSystem/adjudication';
+const ORGANIZATION_TYPE = 'http://terminology.hl7.org/CodeSystem/organization-type';
+
+/** A line amount: its Blue Button category (Synthea) or its standard `adjudication` code. */
+const LINE_AMOUNT: Record<string, { bb: string; code?: string }> = {
+  allowed: { bb: 'line_alowd_chrg_amt', code: 'eligible' },
+  paid: { bb: 'line_prvdr_pmt_amt', code: 'benefit' },
+  coinsurance: { bb: 'line_coinsrnc_amt' },
+  deductible: { bb: 'line_bene_ptb_ddctbl_amt', code: 'deductible' },
+};
+
+/** FHIR subscriber-relationship → X12 individual relationship code. */
+const RELATIONSHIP: Record<string, string> = { self: '18', spouse: '01', child: '19' };
 
 export const PAYERS: Row[] = [
   { payer_id: 'MEDICARE', payer_name: 'Medicare', payer_type: 'public' },
@@ -101,13 +121,17 @@ export function buildClaims(bundles: Iterable<Bundle>): Map<string, TableRows> {
   const rows = new Map<string, Row[]>(CLAIMS_TABLES.map((t) => [t.name, []]));
   const push = (tableName: string, row: Row) => required(rows.get(tableName), `table ${tableName}`).push(row);
   const providerIds = new Map<string, number>();
+  /** Payers named by a Coverage's `payor` (demo-style bundles), in order of first use. */
+  const coveragePayers = new Map<string, Row>();
+  let syntheaPayers = false;
   let eligibilityId = 0;
   let memberNumber = 0;
 
-  const providerFor = (resource: Organization | Practitioner): number => {
+  const providerFor = (resource: Organization | Practitioner, fullUrl: string | undefined): number => {
     const isOrg = resource.resourceType === 'Organization';
     const npi = resource.identifier?.find((i) => i.system === NPI_SYSTEM)?.value;
-    const sourceId = required(isOrg ? (resource.identifier?.find((i) => i.system === SYNTHEA)?.value ?? resource.id) : npi, 'provider key');
+    const orgKey = resource.identifier?.find((i) => i.system === SYNTHEA)?.value ?? resource.id ?? resource.identifier?.[0]?.value ?? uuidOf(fullUrl);
+    const sourceId = required(isOrg ? orgKey : npi, 'provider key');
     const known = providerIds.get(sourceId);
     if (known !== undefined) return known;
     const id = providerIds.size + 1;
@@ -135,11 +159,40 @@ export function buildClaims(bundles: Iterable<Bundle>): Map<string, TableRows> {
 
   for (const bundle of bundles) {
     const byUrl = new Map<string, Resource>();
-    for (const entry of bundle.entry ?? []) if (entry.fullUrl && entry.resource) byUrl.set(entry.fullUrl, entry.resource);
+    const urlOf = new Map<Resource, string>();
+    for (const entry of bundle.entry ?? []) {
+      if (entry.fullUrl && entry.resource) {
+        byUrl.set(entry.fullUrl, entry.resource);
+        urlOf.set(entry.resource, entry.fullUrl);
+      }
+    }
     const resolve = <T extends Resource>(reference: string | undefined, type: T['resourceType']): T => {
       const resource = byUrl.get(required(reference, `${type} reference`));
       if (resource?.resourceType !== type) throw new Error(`claims: ${reference} is not a ${type} in its bundle`);
       return resource as T;
+    };
+    /** `Resource.id`, or the uuid of its `urn:uuid:` fullUrl when the bundle gives it none. */
+    const idOf = (resource: Resource, what: string): string => required(resource.id ?? uuidOf(urlOf.get(resource)), what);
+    const provider = (resource: Organization | Practitioner): number => providerFor(resource, urlOf.get(resource));
+    /** The Coverage a claim names, when the bundle holds it (Synthea names the payer only in a display). */
+    const coverageOf = (claim: Claim): Coverage | undefined => {
+      const insurance = claim.insurance?.find((i) => i.focal) ?? claim.insurance?.[0];
+      const resource = insurance?.coverage?.reference ? byUrl.get(insurance.coverage.reference) : undefined;
+      return resource?.resourceType === 'Coverage' ? resource : undefined;
+    };
+    const payerOf = (claim: Claim): string => {
+      const coverage = coverageOf(claim);
+      if (!coverage) {
+        syntheaPayers = true;
+        return syntheaPayerOf(claim);
+      }
+      const org = resolve<Organization>(coverage.payor?.[0]?.reference, 'Organization');
+      const payerId = required(org.identifier?.[0]?.value ?? org.id, 'payer identifier');
+      if (!coveragePayers.has(payerId)) {
+        const name = required(org.name, 'payer name');
+        coveragePayers.set(payerId, { payer_id: payerId, payer_name: name, payer_type: /medicare|medicaid/i.test(name) ? 'public' : 'commercial' });
+      }
+      return payerId;
     };
     const resources = [...byUrl.values()];
     const patient = required(
@@ -149,12 +202,21 @@ export function buildClaims(bundles: Iterable<Bundle>): Map<string, TableRows> {
     memberNumber += 1;
     const memberId = `A-${memberNumber}`;
     push('member', memberRow(memberId, patient));
-    for (const system of [MRN_SYSTEM, SYNTHEA]) {
+    // Synthea's MRN and uuid, then any other medical record number (the demo population's MRN).
+    const xrefSystems = [MRN_SYSTEM, SYNTHEA];
+    for (const i of patient.identifier ?? []) {
+      const mr = i.type?.coding?.some((c) => c.code === 'MR');
+      if (mr && i.system && !xrefSystems.includes(i.system)) xrefSystems.push(i.system);
+    }
+    for (const system of xrefSystems) {
       const value = patient.identifier?.find((i) => i.system === system)?.value;
       if (value) push('member_xref', { member_id: memberId, source_system: system, source_id: value });
     }
-    // Providers in the order they appear, so ids do not depend on which claims reference them.
-    for (const r of resources) if (r.resourceType === 'Organization' || r.resourceType === 'Practitioner') providerFor(r);
+    // Providers in the order they appear, so ids do not depend on which claims reference them. Payers
+    // (organization type `pay`) are not providers.
+    for (const r of resources) {
+      if (r.resourceType === 'Practitioner' || (r.resourceType === 'Organization' && !isPayer(r))) provider(r);
+    }
 
     const claims = resources.filter((r): r is Claim => r.resourceType === 'Claim');
     const eobByClaim = new Map<string, ExplanationOfBenefit>();
@@ -166,10 +228,40 @@ export function buildClaims(bundles: Iterable<Bundle>): Map<string, TableRows> {
       if (entry.resource?.resourceType === 'Claim') claimUrl.set(entry.resource as Claim, entry.fullUrl ?? '');
 
     // Eligibility: runs of consecutive claims under the same insured payer.
+    // A claim naming a Coverage resource is covered by that Coverage's span, one per Coverage.
+    const spanOf = new Map<Claim, number>();
+    const spanOfCoverage = new Map<Coverage, number>();
+    for (const claim of claims) {
+      const coverage = coverageOf(claim);
+      if (!coverage) continue;
+      const payer = payerOf(claim);
+      let span = spanOfCoverage.get(coverage);
+      if (span === undefined) {
+        eligibilityId += 1;
+        span = eligibilityId;
+        spanOfCoverage.set(coverage, span);
+        const plan = coverage.class?.find((c) => c.type?.coding?.some((t) => t.code === 'plan'));
+        const relationship = coverage.relationship?.coding?.[0]?.code ?? 'self';
+        push('eligibility', {
+          eligibility_id: span,
+          member_id: memberId,
+          payer_id: payer,
+          plan_code: required(plan?.value, 'Coverage plan class'),
+          plan_name: plan?.name ?? required(plan?.value, 'Coverage plan class'),
+          subscriber_id: required(coverage.subscriberId, 'Coverage.subscriberId'),
+          relationship_code: RELATIONSHIP[relationship] ?? 'G8',
+          start_date: required(day(coverage.period?.start), 'Coverage.period.start'),
+          end_date: day(coverage.period?.end),
+        });
+      }
+      spanOf.set(claim, span);
+    }
+
+    // Otherwise (Synthea): runs of consecutive claims under the same insured payer.
     const ordered = claims
+      .filter((claim) => !spanOf.has(claim))
       .map((claim) => ({ claim, from: required(day(claim.billablePeriod?.start), 'billablePeriod.start'), payer: payerOf(claim) }))
       .sort((a, b) => (a.from === b.from ? (a.claim.id ?? '').localeCompare(b.claim.id ?? '') : a.from < b.from ? -1 : 1));
-    const spanOf = new Map<Claim, number>();
     const deathDate = day(patient.deceasedDateTime);
     for (let start = 0; start < ordered.length;) {
       const first = required(ordered[start], 'claim');
@@ -197,19 +289,19 @@ export function buildClaims(bundles: Iterable<Bundle>): Map<string, TableRows> {
     }
 
     for (const claim of claims) {
-      const claimId = required(claim.id, 'Claim.id');
+      const claimId = idOf(claim, 'Claim.id');
       const type = firstCoding(claim.type?.coding, 'Claim.type').code ?? '';
       const eob = eobByClaim.get(claimUrl.get(claim) ?? '');
       const payer = payerOf(claim);
       const from = required(day(claim.billablePeriod?.start), 'billablePeriod.start');
       const thru = day(claim.billablePeriod?.end) ?? from;
       const totalCents = cents(required(claim.total?.value, 'Claim.total'));
-      const billing = providerFor(resolve<Organization>(claim.provider?.reference, 'Organization'));
+      const billing = provider(resolve<Organization>(claim.provider?.reference, 'Organization'));
       const prescription = claim.prescription?.reference
         ? resolve<MedicationRequest>(claim.prescription.reference, 'MedicationRequest')
         : undefined;
       const renderingRef = eob?.careTeam?.[0]?.provider?.reference ?? prescription?.requester?.reference;
-      const rendering = renderingRef ? providerFor(resolve<Practitioner>(renderingRef, 'Practitioner')) : null;
+      const rendering = renderingRef ? provider(resolve<Practitioner>(renderingRef, 'Practitioner')) : null;
       const placeOfService = eob?.item?.[0]?.locationCodeableConcept?.coding?.[0]?.code ?? null;
 
       // Lines, with the EOB item of the same sequence for the adjudicated amounts.
@@ -220,8 +312,12 @@ export function buildClaims(bundles: Iterable<Bundle>): Map<string, TableRows> {
         items.forEach((item, index) => {
           const coding = firstCoding(item.productOrService?.coding, 'item.productOrService');
           const adjudicated = eob?.item?.find((i) => i.sequence === item.sequence);
-          const amount = (suffix: string) => {
-            const value = adjudicated?.adjudication?.find((a) => a.category?.coding?.[0]?.code === `${BB}${suffix}`)?.amount?.value;
+          const amount = (kind: keyof typeof LINE_AMOUNT) => {
+            const { bb, code } = required(LINE_AMOUNT[kind], kind);
+            const value = adjudicated?.adjudication?.find((a) => {
+              const coding = a.category?.coding?.[0];
+              return coding?.code === `${BB}${bb}` || (code !== undefined && coding?.system === ADJUDICATION && coding.code === code);
+            })?.amount?.value;
             return value === undefined ? undefined : cents(value);
           };
           const pointers = item.diagnosisSequence ?? [];
@@ -241,16 +337,22 @@ export function buildClaims(bundles: Iterable<Bundle>): Map<string, TableRows> {
             dx_pointer_4: pointers[3] ?? null,
             units: '1',
             billed_amount: money(lineBilled(item.net?.value, index, totalCents - netCents)),
-            allowed_amount: money(amount('line_alowd_chrg_amt')),
-            paid_amount: money(amount('line_prvdr_pmt_amt')),
-            coinsurance_amount: money(amount('line_coinsrnc_amt')),
-            deductible_amount: money(amount('line_bene_ptb_ddctbl_amt')),
+            allowed_amount: money(amount('allowed')),
+            paid_amount: money(amount('paid')),
+            coinsurance_amount: money(amount('coinsurance')),
+            deductible_amount: money(amount('deductible')),
             place_of_service_code: adjudicated?.locationCodeableConcept?.coding?.[0]?.code ?? null,
           });
         });
       }
       const sumOf = (column: string): number =>
         lines.reduce((sum, line) => sum + (line[column] === null ? 0 : cents(Number(line[column]))), 0);
+      // In an EOB coded with the standard adjudication categories (the demo population's, which report no
+      // allowed amounts), a sum that no line reports is unknown rather than zero; Blue Button-coded
+      // (Synthea) EOBs keep 0.00.
+      const standard = eob?.item?.some((i) => i.adjudication?.some((a) => a.category?.coding?.[0]?.system === ADJUDICATION)) ?? false;
+      const reportedSumOf = (column: string): number | undefined =>
+        standard && lines.every((line) => line[column] === null) ? undefined : sumOf(column);
       const paidCents = eob ? cents(required(eob.payment?.amount?.value, 'EOB payment')) : undefined;
 
       push('claim_header', {
@@ -268,7 +370,7 @@ export function buildClaims(bundles: Iterable<Bundle>): Map<string, TableRows> {
         place_of_service_code: placeOfService,
         encounter_ref: claim.item?.[0]?.encounter?.[0]?.reference?.replace(/^urn:uuid:/, '') ?? null,
         total_billed: money(totalCents),
-        total_allowed: eob ? money(sumOf('allowed_amount')) : null,
+        total_allowed: eob ? money(reportedSumOf('allowed_amount')) : null,
         total_paid: money(paidCents),
       });
       (claim.diagnosis ?? []).forEach((diagnosis) => {
@@ -291,7 +393,7 @@ export function buildClaims(bundles: Iterable<Bundle>): Map<string, TableRows> {
         const supply = prescription.dispenseRequest;
         push('rx_claim', {
           claim_id: claimId,
-          rx_number: required(prescription.id, 'MedicationRequest.id'),
+          rx_number: idOf(prescription, 'MedicationRequest.id'),
           fill_date: from,
           ndc_code: drug.system === 'http://hl7.org/fhir/sid/ndc' ? (drug.code ?? null) : null,
           rxnorm_code: drug.system === 'http://www.nlm.nih.gov/research/umls/rxnorm' ? (drug.code ?? null) : null,
@@ -307,7 +409,7 @@ export function buildClaims(bundles: Iterable<Bundle>): Map<string, TableRows> {
       }
       if (eob) {
         push('eob', {
-          eob_id: required(eob.id, 'EOB id'),
+          eob_id: idOf(eob, 'EOB id'),
           claim_id: claimId,
           payer_id: PAYER_OF[eob.insurer?.display ?? ''] ?? payer,
           outcome: eob.outcome ?? 'complete',
@@ -316,16 +418,16 @@ export function buildClaims(bundles: Iterable<Bundle>): Map<string, TableRows> {
           benefit_period_start: day(eob.billablePeriod?.start),
           benefit_period_end: day(eob.billablePeriod?.end),
           total_submitted: money(submittedCents(eob) ?? totalCents),
-          total_allowed: money(sumOf('allowed_amount')),
+          total_allowed: money(reportedSumOf('allowed_amount')),
           total_paid: money(paidCents),
-          member_coinsurance: money(sumOf('coinsurance_amount')),
-          member_deductible: money(sumOf('deductible_amount')),
+          member_coinsurance: money(reportedSumOf('coinsurance_amount')),
+          member_deductible: money(reportedSumOf('deductible_amount')),
         });
       }
     }
   }
 
-  rows.set('payer', PAYERS);
+  rows.set('payer', [...(syntheaPayers ? PAYERS : []), ...coveragePayers.values()]);
   return new Map(
     CLAIMS_TABLES.map((t) => {
       const columns = t.columns.map((c) => c.name);
@@ -349,9 +451,18 @@ function submittedCents(eob: ExplanationOfBenefit): number | undefined {
   return value === undefined ? undefined : cents(value);
 }
 
-function payerOf(claim: Claim): string {
+function syntheaPayerOf(claim: Claim): string {
   const display = claim.insurance?.find((i) => i.focal)?.coverage?.display ?? claim.insurance?.[0]?.coverage?.display ?? '';
   return required(PAYER_OF[display], `payer for coverage "${display}"`);
+}
+
+function isPayer(org: Organization): boolean {
+  return org.type?.some((t) => t.coding?.some((c) => c.system === ORGANIZATION_TYPE && c.code === 'pay')) ?? false;
+}
+
+/** `urn:uuid:abc…` → `abc…`. */
+function uuidOf(fullUrl: string | undefined): string | undefined {
+  return fullUrl?.startsWith('urn:uuid:') ? fullUrl.slice('urn:uuid:'.length) : undefined;
 }
 
 function sexCode(gender: string | undefined): string {
