@@ -109,6 +109,31 @@ export class DataAccess {
     return connection;
   }
 
+  /** One part's page from `offset` (batched and cached like connection pages; policy filtered, not yet released). */
+  partPage(part: Part, offset: number, limit: number, wantTotal: boolean): Promise<PartPage> {
+    return this.pages.load({ part, offset, limit, wantTotal });
+  }
+
+  /**
+   * Every record of a part (policy filtered, residual criteria applied, sorted; not yet released),
+   * or undefined when there are more than `maxBatchRecords`.
+   */
+  allOf(part: Part): Promise<SourceRecord[] | undefined> {
+    return this.fetchAll(part);
+  }
+
+  /** The record as the caller may see it (the policy's release step), for lists assembled outside `connection`. */
+  release(record: SourceRecord): SourceRecord {
+    return this.options.policy.release(record);
+  }
+
+  /** Reports a part that failed while the rest of a list still answers (see `onPartialFailure`). */
+  reportPartial(error: Error, path: readonly (string | number)[]): boolean {
+    if (!this.options.onPartialFailure) return false;
+    this.options.onPartialFailure(error, path);
+    return true;
+  }
+
   private async loadRecords(keys: readonly RecordKey[]): Promise<(SourceRecord | null | Error)[]> {
     const groups = new Map<string, RecordKey[]>();
     for (const key of keys) {
