@@ -4,9 +4,11 @@ import { auditResolvers } from './audit';
 import { claimResolvers } from './claim';
 import { documentResolvers } from './document';
 import { encounterResolvers } from './encounter';
+import { identityResolvers } from './identity';
 import { medicationResolvers } from './medication';
 import { patientResolvers } from './patient';
 import { queryResolvers } from './query';
+import { timelineResolvers } from './timeline';
 import { DateScalar, DateTimeScalar, JSONScalar } from './scalars';
 
 export const resolvers: Resolvers[] = [
@@ -18,6 +20,8 @@ export const resolvers: Resolvers[] = [
   claimResolvers,
   documentResolvers,
   auditResolvers,
+  identityResolvers,
+  timelineResolvers,
 ];
 
 /** Enums bound to FHIR required value sets: values map to FHIR codes (`ENTERED_IN_ERROR` ↔ `entered-in-error`). */

@@ -5,6 +5,8 @@ import type { NestedModel } from '../model/nested';
 import type { FhirJson } from '../model/fhir-json';
 import type { ConnectionModel, EdgeModel, PageInfoModel } from '../data/connection';
 import type { StoredEvent } from '../audit/store';
+import type { LinkModel, ProvenanceModel } from '../unified/patient';
+import type { Candidate as CandidateModel, MatchExplanation as MatchExplanationModel } from '../identity';
 import type { GatewayContext } from '../context';
 export type Maybe<T> = T | null | undefined;
 export type InputMaybe<T> = T | null | undefined;
@@ -43,6 +45,13 @@ export type Address = {
   use?: Maybe<Scalars['String']['output']>;
 };
 
+export type AddressInput = {
+  city?: InputMaybe<Scalars['String']['input']>;
+  line?: InputMaybe<Array<Scalars['String']['input']>>;
+  postalCode?: InputMaybe<Scalars['String']['input']>;
+  state?: InputMaybe<Scalars['String']['input']>;
+};
+
 export type Adjudication = {
   __typename?: 'Adjudication';
   amount?: Maybe<Money>;
@@ -74,6 +83,7 @@ export type AllergyIntolerance = Node & Resource & {
   reaction: Array<AllergyIntoleranceReaction>;
   recordedDate?: Maybe<Scalars['DateTime']['output']>;
   source: SourceRef;
+  sources: Array<SourceRef>;
   type?: Maybe<AllergyIntoleranceType>;
   verificationStatus?: Maybe<CodeableConcept>;
 };
@@ -196,6 +206,7 @@ export type Claim = Node & Resource & {
   /** The provider: an Organization (a practitioner provider is in `fhir`). */
   provider?: Maybe<Organization>;
   source: SourceRef;
+  sources: Array<SourceRef>;
   status?: Maybe<FinancialResourceStatus>;
   total?: Maybe<Money>;
   type?: Maybe<CodeableConcept>;
@@ -327,6 +338,7 @@ export type Condition = Node & Resource & {
   recorder?: Maybe<Practitioner>;
   severity?: Maybe<CodeableConcept>;
   source: SourceRef;
+  sources: Array<SourceRef>;
   subject?: Maybe<Patient>;
   verificationStatus?: Maybe<CodeableConcept>;
 };
@@ -363,6 +375,7 @@ export type Coverage = Node & Resource & {
   period?: Maybe<Period>;
   relationship?: Maybe<CodeableConcept>;
   source: SourceRef;
+  sources: Array<SourceRef>;
   status?: Maybe<FinancialResourceStatus>;
   subscriberId?: Maybe<Scalars['String']['output']>;
   type?: Maybe<CodeableConcept>;
@@ -387,6 +400,14 @@ export type CoverageEdge = {
   cursor: Scalars['String']['output'];
   node: Coverage;
 };
+
+export type DatePrecision =
+  | 'DAY'
+  | 'MILLISECOND'
+  | 'MINUTE'
+  | 'MONTH'
+  | 'SECOND'
+  | 'YEAR';
 
 /** An inclusive range of dates at any precision: `{ from: "2015", to: "2017-06-30" }` covers 2015-01-01 through 2017-06-30. */
 export type DateRangeInput = {
@@ -423,6 +444,7 @@ export type DocumentReference = Node & Resource & {
   id: Scalars['ID']['output'];
   identifier: Array<Identifier>;
   source: SourceRef;
+  sources: Array<SourceRef>;
   status?: Maybe<DocumentReferenceStatus>;
   subject?: Maybe<Patient>;
   type?: Maybe<CodeableConcept>;
@@ -476,6 +498,8 @@ export type Encounter = Node & Resource & {
   serviceProvider?: Maybe<Organization>;
   serviceType?: Maybe<CodeableConcept>;
   source: SourceRef;
+  /** Every source holding this fact (docs/identity.md, duplicate keys); `source` is the one shown. */
+  sources: Array<SourceRef>;
   status?: Maybe<EncounterStatus>;
   subject?: Maybe<Patient>;
   type: Array<CodeableConcept>;
@@ -595,6 +619,7 @@ export type ExplanationOfBenefit = Node & Resource & {
   procedure: Array<ClaimProcedure>;
   provider?: Maybe<Organization>;
   source: SourceRef;
+  sources: Array<SourceRef>;
   status?: Maybe<FinancialResourceStatus>;
   total: Array<ExplanationOfBenefitTotal>;
   type?: Maybe<CodeableConcept>;
@@ -627,6 +652,24 @@ export type ExplanationOfBenefitTotal = {
   category?: Maybe<CodeableConcept>;
 };
 
+/** One element of a match explanation: how a field compared and what it weighed. */
+export type FieldMatch = {
+  __typename?: 'FieldMatch';
+  field: Scalars['String']['output'];
+  /** exact, fuzzy, nickname, phonetic, initial, partial, swap, typo, year, street, zip, last4, disagree, changed, missing. */
+  level: Scalars['String']['output'];
+  /** Weight in bits (log2 m/u); 0 when either side is missing. */
+  weight: Scalars['Float']['output'];
+};
+
+/** Which source record a demographic element of a unified patient was taken from. */
+export type FieldProvenance = {
+  __typename?: 'FieldProvenance';
+  /** The FHIR Patient element: `name`, `birthDate`, `gender`, `address`, `telecom`, `identifier`, … */
+  field: Scalars['String']['output'];
+  source: SourceRef;
+};
+
 export type FinancialResourceStatus =
   | 'ACTIVE'
   | 'CANCELLED'
@@ -653,6 +696,11 @@ export type Identifier = {
   value?: Maybe<Scalars['String']['output']>;
 };
 
+export type IdentifierInput = {
+  system?: InputMaybe<Scalars['String']['input']>;
+  value: Scalars['String']['input'];
+};
+
 export type Immunization = Node & Resource & {
   __typename?: 'Immunization';
   doseQuantity?: Maybe<Quantity>;
@@ -670,6 +718,7 @@ export type Immunization = Node & Resource & {
   route?: Maybe<CodeableConcept>;
   site?: Maybe<CodeableConcept>;
   source: SourceRef;
+  sources: Array<SourceRef>;
   status?: Maybe<ImmunizationStatus>;
   vaccineCode?: Maybe<CodeableConcept>;
 };
@@ -691,6 +740,17 @@ export type ImmunizationStatus =
   | 'COMPLETED'
   | 'ENTERED_IN_ERROR'
   | 'NOT_DONE';
+
+/** Why a source record belongs to its person. */
+export type LinkBasis =
+  /** Linked automatically by probabilistic matching. */
+  | 'AUTO'
+  /** Linked automatically by a shared identifier (MRN, member id, SSN, …) whose demographics agree. */
+  | 'IDENTIFIER'
+  /** Linked by a person with `linkPatients`. */
+  | 'MANUAL'
+  /** The record alone (no other record of the person). */
+  | 'SELF';
 
 export type Location = Node & Resource & {
   __typename?: 'Location';
@@ -721,6 +781,32 @@ export type LocationStatus =
   | 'INACTIVE'
   | 'SUSPENDED';
 
+/** A candidate of `matchPatient`. */
+export type MatchCandidate = {
+  __typename?: 'MatchCandidate';
+  explanation: MatchExplanation;
+  grade: MatchGrade;
+  /** The matching source record's link. */
+  link: PatientLink;
+  /** The unified patient the matching record belongs to. */
+  patient?: Maybe<Patient>;
+  score: Scalars['Float']['output'];
+};
+
+export type MatchExplanation = {
+  __typename?: 'MatchExplanation';
+  fields: Array<FieldMatch>;
+  /** Rules beyond the sum of weights that fired (swap, married, twinCap, identifier, …). */
+  notes: Array<Scalars['String']['output']>;
+};
+
+/** How sure a link is, as in FHIR `Patient/$match` (the `match-grade` extension). */
+export type MatchGrade =
+  | 'CERTAIN'
+  | 'CERTAINLY_NOT'
+  | 'POSSIBLE'
+  | 'PROBABLE';
+
 export type Medication = Node & Resource & {
   __typename?: 'Medication';
   code?: Maybe<CodeableConcept>;
@@ -747,6 +833,7 @@ export type MedicationAdministration = MedicationRecord & Node & Resource & {
   medicationReference?: Maybe<Medication>;
   reasonCode: Array<CodeableConcept>;
   source: SourceRef;
+  sources: Array<SourceRef>;
   status?: Maybe<MedicationAdministrationStatus>;
   subject?: Maybe<Patient>;
 };
@@ -788,6 +875,7 @@ export type MedicationDispense = MedicationRecord & Node & Resource & {
   medicationReference?: Maybe<Medication>;
   quantity?: Maybe<Quantity>;
   source: SourceRef;
+  sources: Array<SourceRef>;
   status?: Maybe<MedicationDispenseStatus>;
   subject?: Maybe<Patient>;
   whenHandedOver?: Maybe<Scalars['DateTime']['output']>;
@@ -862,6 +950,7 @@ export type MedicationRequest = MedicationRecord & Node & Resource & {
   reasonCode: Array<CodeableConcept>;
   requester?: Maybe<Practitioner>;
   source: SourceRef;
+  sources: Array<SourceRef>;
   status?: Maybe<MedicationRequestStatus>;
   subject?: Maybe<Patient>;
 };
@@ -902,6 +991,7 @@ export type MedicationStatement = MedicationRecord & Node & Resource & {
   medicationReference?: Maybe<Medication>;
   reasonCode: Array<CodeableConcept>;
   source: SourceRef;
+  sources: Array<SourceRef>;
   status?: Maybe<MedicationStatementStatus>;
   subject?: Maybe<Patient>;
 };
@@ -920,6 +1010,28 @@ export type Money = {
   __typename?: 'Money';
   currency?: Maybe<Scalars['String']['output']>;
   value?: Maybe<Scalars['Float']['output']>;
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Declares two patient records (gateway ids of source records or unified patients) the same person. Admin scope; recorded with who and why; wins over automatic matching. */
+  linkPatients?: Maybe<Patient>;
+  /** Declares two patient records different people: they are never in one person again unless linked manually. Admin scope; recorded. */
+  unlinkPatients: Array<Patient>;
+};
+
+
+export type MutationLinkPatientsArgs = {
+  a: Scalars['ID']['input'];
+  b: Scalars['ID']['input'];
+  reason?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type MutationUnlinkPatientsArgs = {
+  a: Scalars['ID']['input'];
+  b: Scalars['ID']['input'];
+  reason?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** An object with a globally unique, opaque, stable id (Relay). The id encodes the source the object came from. */
@@ -945,6 +1057,7 @@ export type Observation = Node & Resource & {
   performer: Array<Practitioner>;
   referenceRange: Array<ObservationReferenceRange>;
   source: SourceRef;
+  sources: Array<SourceRef>;
   status?: Maybe<ObservationStatus>;
   subject?: Maybe<Patient>;
   valueBoolean?: Maybe<Scalars['Boolean']['output']>;
@@ -1044,6 +1157,12 @@ export type Patient = Node & Resource & {
   id: Scalars['ID']['output'];
   identifier: Array<Identifier>;
   immunizations?: Maybe<ImmunizationConnection>;
+  /**
+   * The source records that are this person, in every source. A patient reached by id or in `patients`
+   * is unified (its `id` names the person); a Patient reached through a reference is that source's
+   * record, and its lists span its person all the same.
+   */
+  links: Array<PatientLink>;
   managingOrganization?: Maybe<Organization>;
   maritalStatus?: Maybe<CodeableConcept>;
   /** Medication requests, statements, dispenses and administrations, merged in one ordered list. */
@@ -1053,8 +1172,18 @@ export type Patient = Node & Resource & {
   name: Array<HumanName>;
   observations?: Maybe<ObservationConnection>;
   procedures?: Maybe<ProcedureConnection>;
+  /** Where each demographic element came from (docs/identity.md, precedence). */
+  provenance: Array<FieldProvenance>;
   source: SourceRef;
+  /** Every source record this patient was assembled from; `source` is the one whose demographics take precedence. */
+  sources: Array<SourceRef>;
   telecom: Array<ContactPoint>;
+  /**
+   * Every event of this person from all linked records in all sources, oldest first (by instant, then
+   * kind, then id). `from`/`to` (any precision) select events whose date falls in the range; `kinds`
+   * selects kinds (all by default). The same fact held by two sources appears once.
+   */
+  timeline?: Maybe<TimelineConnection>;
 };
 
 
@@ -1145,6 +1274,15 @@ export type PatientProceduresArgs = {
   orderBy?: InputMaybe<ClinicalOrder>;
 };
 
+
+export type PatientTimelineArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  from?: InputMaybe<Scalars['DateTime']['input']>;
+  kinds?: InputMaybe<Array<TimelineKind>>;
+  to?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
 export type PatientConnection = {
   __typename?: 'PatientConnection';
   edges: Array<PatientEdge>;
@@ -1170,6 +1308,36 @@ export type PatientFilter = {
   identifier?: InputMaybe<Scalars['String']['input']>;
   /** Matches the start of any part of any name (family, given, text), case-insensitively. */
   name?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A source record of a unified patient. */
+export type PatientLink = {
+  __typename?: 'PatientLink';
+  basis: LinkBasis;
+  /** The strongest link that holds this record in the person (`CERTAIN` for a record alone or linked manually). */
+  grade: MatchGrade;
+  /** The linked record's gateway id (usable with `patient(id)`, `linkPatients`, `unlinkPatients`). */
+  id: Scalars['ID']['output'];
+  /** The source record itself, as that source holds it (null when the caller may not see it). */
+  record?: Maybe<Patient>;
+  /** The record's id inside that source. */
+  recordId: Scalars['String']['output'];
+  /** The match score of that link, in bits. */
+  score?: Maybe<Scalars['Float']['output']>;
+  /** The source id from the gateway configuration. */
+  source: Scalars['String']['output'];
+};
+
+/** Demographics to match, like the Patient resource of FHIR `Patient/$match`. */
+export type PatientMatchInput = {
+  address?: InputMaybe<AddressInput>;
+  birthDate?: InputMaybe<Scalars['Date']['input']>;
+  email?: InputMaybe<Scalars['String']['input']>;
+  family?: InputMaybe<Scalars['String']['input']>;
+  gender?: InputMaybe<AdministrativeGender>;
+  given?: InputMaybe<Array<Scalars['String']['input']>>;
+  identifier?: InputMaybe<Array<IdentifierInput>>;
+  phone?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type PatientOrder = {
@@ -1225,6 +1393,7 @@ export type Procedure = Node & Resource & {
   performedPeriod?: Maybe<Period>;
   reasonCode: Array<CodeableConcept>;
   source: SourceRef;
+  sources: Array<SourceRef>;
   status?: Maybe<EventStatus>;
   subject?: Maybe<Patient>;
 };
@@ -1256,6 +1425,8 @@ export type Query = {
   /** The audit trail, newest first (admin scope only). `before`: events older than this `seq`. */
   auditEvents: Array<AuditEvent>;
   encounter?: Maybe<Encounter>;
+  /** Source patient records that may be this person, best first (FHIR `Patient/$match`); needs identity resolution configured. */
+  matchPatient: Array<MatchCandidate>;
   /** Any object by its gateway id (Relay). */
   node?: Maybe<Node>;
   /** Several objects by gateway id, in the order asked; unknown ids give null. */
@@ -1278,6 +1449,13 @@ export type QueryAuditEventsArgs = {
 
 export type QueryEncounterArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryMatchPatientArgs = {
+  count?: InputMaybe<Scalars['Int']['input']>;
+  input: PatientMatchInput;
+  onlyCertainMatches?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 
@@ -1361,6 +1539,57 @@ export type SourceState =
   | 'DOWN'
   | 'UP';
 
+export type TimelineConnection = {
+  __typename?: 'TimelineConnection';
+  edges: Array<TimelineEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+export type TimelineEdge = {
+  __typename?: 'TimelineEdge';
+  cursor: Scalars['String']['output'];
+  node: TimelineEvent;
+};
+
+/** One event of a patient's history. */
+export type TimelineEvent = {
+  __typename?: 'TimelineEvent';
+  /** The event's code: encounter type, condition, medication, procedure, observation, vaccine, allergen, claim type, document type. */
+  code?: Maybe<CodeableConcept>;
+  /** The date as the source wrote it. */
+  date: Scalars['String']['output'];
+  display?: Maybe<Scalars['String']['output']>;
+  /** The encounter the event belongs to, when the source says. */
+  encounter?: Maybe<Encounter>;
+  /** The event's record id (the gateway id of `resource`). */
+  id: Scalars['ID']['output'];
+  /** When, normalized to a UTC instant (the start of the period the original date covers). */
+  instant: Scalars['DateTime']['output'];
+  kind: TimelineKind;
+  /** The precision of `date`. */
+  precision: DatePrecision;
+  /** The full object. */
+  resource: Resource;
+  /** Where the event came from (the source shown when several hold it). */
+  source: SourceRef;
+  /** Every source holding this event. */
+  sources: Array<SourceRef>;
+  /** One line for a list view, e.g. `Observation: Body Height 176.3 cm`. */
+  summary: Scalars['String']['output'];
+};
+
+export type TimelineKind =
+  | 'ALLERGY'
+  | 'CLAIM'
+  | 'CONDITION'
+  | 'DOCUMENT'
+  | 'ENCOUNTER'
+  | 'IMMUNIZATION'
+  | 'MEDICATION'
+  | 'OBSERVATION'
+  | 'PROCEDURE';
+
 
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -1433,6 +1662,7 @@ export type DirectiveResolverFn<TResult = {}, TParent = {}, TContext = {}, TArgs
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
   Address: ResolverTypeWrapper<Address>;
+  AddressInput: AddressInput;
   Adjudication: ResolverTypeWrapper<Adjudication>;
   AdministrativeGender: AdministrativeGender;
   AllergyIntolerance: ResolverTypeWrapper<SourceRecord>;
@@ -1472,6 +1702,7 @@ export type ResolversTypes = {
   CoverageConnection: ResolverTypeWrapper<ConnectionModel>;
   CoverageEdge: ResolverTypeWrapper<EdgeModel>;
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
+  DatePrecision: DatePrecision;
   DateRangeInput: DateRangeInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DocumentContent: ResolverTypeWrapper<NestedModel>;
@@ -1493,20 +1724,27 @@ export type ResolversTypes = {
   ExplanationOfBenefitEdge: ResolverTypeWrapper<EdgeModel>;
   ExplanationOfBenefitPayment: ResolverTypeWrapper<ExplanationOfBenefitPayment>;
   ExplanationOfBenefitTotal: ResolverTypeWrapper<ExplanationOfBenefitTotal>;
+  FieldMatch: ResolverTypeWrapper<FieldMatch>;
+  FieldProvenance: ResolverTypeWrapper<ProvenanceModel>;
   FinancialResourceStatus: FinancialResourceStatus;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   HumanName: ResolverTypeWrapper<HumanName>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Identifier: ResolverTypeWrapper<Identifier>;
+  IdentifierInput: IdentifierInput;
   Immunization: ResolverTypeWrapper<SourceRecord>;
   ImmunizationConnection: ResolverTypeWrapper<ConnectionModel>;
   ImmunizationEdge: ResolverTypeWrapper<EdgeModel>;
   ImmunizationStatus: ImmunizationStatus;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
+  LinkBasis: LinkBasis;
   Location: ResolverTypeWrapper<SourceRecord>;
   LocationPosition: ResolverTypeWrapper<LocationPosition>;
   LocationStatus: LocationStatus;
+  MatchCandidate: ResolverTypeWrapper<CandidateModel>;
+  MatchExplanation: ResolverTypeWrapper<MatchExplanationModel>;
+  MatchGrade: MatchGrade;
   Medication: ResolverTypeWrapper<SourceRecord>;
   MedicationAdministration: ResolverTypeWrapper<SourceRecord>;
   MedicationAdministrationDosage: ResolverTypeWrapper<MedicationAdministrationDosage>;
@@ -1524,6 +1762,7 @@ export type ResolversTypes = {
   MedicationStatement: ResolverTypeWrapper<SourceRecord>;
   MedicationStatementStatus: MedicationStatementStatus;
   Money: ResolverTypeWrapper<Money>;
+  Mutation: ResolverTypeWrapper<{}>;
   Node: ResolverTypeWrapper<SourceRecord>;
   Observation: ResolverTypeWrapper<SourceRecord>;
   ObservationComponent: ResolverTypeWrapper<ObservationComponent>;
@@ -1537,6 +1776,8 @@ export type ResolversTypes = {
   PatientConnection: ResolverTypeWrapper<ConnectionModel>;
   PatientEdge: ResolverTypeWrapper<EdgeModel>;
   PatientFilter: PatientFilter;
+  PatientLink: ResolverTypeWrapper<LinkModel>;
+  PatientMatchInput: PatientMatchInput;
   PatientOrder: PatientOrder;
   PatientSortField: PatientSortField;
   Period: ResolverTypeWrapper<Period>;
@@ -1555,11 +1796,16 @@ export type ResolversTypes = {
   SourceRef: ResolverTypeWrapper<SourceRecord>;
   SourceState: SourceState;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  TimelineConnection: ResolverTypeWrapper<ConnectionModel>;
+  TimelineEdge: ResolverTypeWrapper<EdgeModel>;
+  TimelineEvent: ResolverTypeWrapper<SourceRecord>;
+  TimelineKind: TimelineKind;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   Address: Address;
+  AddressInput: AddressInput;
   Adjudication: Adjudication;
   AllergyIntolerance: SourceRecord;
   AllergyIntoleranceConnection: ConnectionModel;
@@ -1608,10 +1854,13 @@ export type ResolversParentTypes = {
   ExplanationOfBenefitEdge: EdgeModel;
   ExplanationOfBenefitPayment: ExplanationOfBenefitPayment;
   ExplanationOfBenefitTotal: ExplanationOfBenefitTotal;
+  FieldMatch: FieldMatch;
+  FieldProvenance: ProvenanceModel;
   Float: Scalars['Float']['output'];
   HumanName: HumanName;
   ID: Scalars['ID']['output'];
   Identifier: Identifier;
+  IdentifierInput: IdentifierInput;
   Immunization: SourceRecord;
   ImmunizationConnection: ConnectionModel;
   ImmunizationEdge: EdgeModel;
@@ -1619,6 +1868,8 @@ export type ResolversParentTypes = {
   JSON: Scalars['JSON']['output'];
   Location: SourceRecord;
   LocationPosition: LocationPosition;
+  MatchCandidate: CandidateModel;
+  MatchExplanation: MatchExplanationModel;
   Medication: SourceRecord;
   MedicationAdministration: SourceRecord;
   MedicationAdministrationDosage: MedicationAdministrationDosage;
@@ -1630,6 +1881,7 @@ export type ResolversParentTypes = {
   MedicationRequest: SourceRecord;
   MedicationStatement: SourceRecord;
   Money: Money;
+  Mutation: {};
   Node: SourceRecord;
   Observation: SourceRecord;
   ObservationComponent: ObservationComponent;
@@ -1642,6 +1894,8 @@ export type ResolversParentTypes = {
   PatientConnection: ConnectionModel;
   PatientEdge: EdgeModel;
   PatientFilter: PatientFilter;
+  PatientLink: LinkModel;
+  PatientMatchInput: PatientMatchInput;
   PatientOrder: PatientOrder;
   Period: Period;
   Practitioner: SourceRecord;
@@ -1657,6 +1911,9 @@ export type ResolversParentTypes = {
   Source: SourceStatus;
   SourceRef: SourceRecord;
   String: Scalars['String']['output'];
+  TimelineConnection: ConnectionModel;
+  TimelineEdge: EdgeModel;
+  TimelineEvent: SourceRecord;
 };
 
 export type AddressResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Address'] = ResolversParentTypes['Address']> = {
@@ -1697,6 +1954,7 @@ export type AllergyIntoleranceResolvers<ContextType = GatewayContext, ParentType
   reaction?: Resolver<Array<ResolversTypes['AllergyIntoleranceReaction']>, ParentType, ContextType>;
   recordedDate?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['SourceRef'], ParentType, ContextType>;
+  sources?: Resolver<Array<ResolversTypes['SourceRef']>, ParentType, ContextType>;
   type?: Resolver<Maybe<ResolversTypes['AllergyIntoleranceType']>, ParentType, ContextType>;
   verificationStatus?: Resolver<Maybe<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
@@ -1776,6 +2034,7 @@ export type ClaimResolvers<ContextType = GatewayContext, ParentType extends Reso
   procedure?: Resolver<Array<ResolversTypes['ClaimProcedure']>, ParentType, ContextType>;
   provider?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['SourceRef'], ParentType, ContextType>;
+  sources?: Resolver<Array<ResolversTypes['SourceRef']>, ParentType, ContextType>;
   status?: Resolver<Maybe<ResolversTypes['FinancialResourceStatus']>, ParentType, ContextType>;
   total?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   type?: Resolver<Maybe<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
@@ -1866,6 +2125,7 @@ export type ConditionResolvers<ContextType = GatewayContext, ParentType extends 
   recorder?: Resolver<Maybe<ResolversTypes['Practitioner']>, ParentType, ContextType>;
   severity?: Resolver<Maybe<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['SourceRef'], ParentType, ContextType>;
+  sources?: Resolver<Array<ResolversTypes['SourceRef']>, ParentType, ContextType>;
   subject?: Resolver<Maybe<ResolversTypes['Patient']>, ParentType, ContextType>;
   verificationStatus?: Resolver<Maybe<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
@@ -1902,6 +2162,7 @@ export type CoverageResolvers<ContextType = GatewayContext, ParentType extends R
   period?: Resolver<Maybe<ResolversTypes['Period']>, ParentType, ContextType>;
   relationship?: Resolver<Maybe<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['SourceRef'], ParentType, ContextType>;
+  sources?: Resolver<Array<ResolversTypes['SourceRef']>, ParentType, ContextType>;
   status?: Resolver<Maybe<ResolversTypes['FinancialResourceStatus']>, ParentType, ContextType>;
   subscriberId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   type?: Resolver<Maybe<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
@@ -1963,6 +2224,7 @@ export type DocumentReferenceResolvers<ContextType = GatewayContext, ParentType 
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   identifier?: Resolver<Array<ResolversTypes['Identifier']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['SourceRef'], ParentType, ContextType>;
+  sources?: Resolver<Array<ResolversTypes['SourceRef']>, ParentType, ContextType>;
   status?: Resolver<Maybe<ResolversTypes['DocumentReferenceStatus']>, ParentType, ContextType>;
   subject?: Resolver<Maybe<ResolversTypes['Patient']>, ParentType, ContextType>;
   type?: Resolver<Maybe<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
@@ -2010,6 +2272,7 @@ export type EncounterResolvers<ContextType = GatewayContext, ParentType extends 
   serviceProvider?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
   serviceType?: Resolver<Maybe<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['SourceRef'], ParentType, ContextType>;
+  sources?: Resolver<Array<ResolversTypes['SourceRef']>, ParentType, ContextType>;
   status?: Resolver<Maybe<ResolversTypes['EncounterStatus']>, ParentType, ContextType>;
   subject?: Resolver<Maybe<ResolversTypes['Patient']>, ParentType, ContextType>;
   type?: Resolver<Array<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
@@ -2060,6 +2323,7 @@ export type ExplanationOfBenefitResolvers<ContextType = GatewayContext, ParentTy
   procedure?: Resolver<Array<ResolversTypes['ClaimProcedure']>, ParentType, ContextType>;
   provider?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['SourceRef'], ParentType, ContextType>;
+  sources?: Resolver<Array<ResolversTypes['SourceRef']>, ParentType, ContextType>;
   status?: Resolver<Maybe<ResolversTypes['FinancialResourceStatus']>, ParentType, ContextType>;
   total?: Resolver<Array<ResolversTypes['ExplanationOfBenefitTotal']>, ParentType, ContextType>;
   type?: Resolver<Maybe<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
@@ -2090,6 +2354,19 @@ export type ExplanationOfBenefitPaymentResolvers<ContextType = GatewayContext, P
 export type ExplanationOfBenefitTotalResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ExplanationOfBenefitTotal'] = ResolversParentTypes['ExplanationOfBenefitTotal']> = {
   amount?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   category?: Resolver<Maybe<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type FieldMatchResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['FieldMatch'] = ResolversParentTypes['FieldMatch']> = {
+  field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  level?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  weight?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type FieldProvenanceResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['FieldProvenance'] = ResolversParentTypes['FieldProvenance']> = {
+  field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['SourceRef'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -2129,6 +2406,7 @@ export type ImmunizationResolvers<ContextType = GatewayContext, ParentType exten
   route?: Resolver<Maybe<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
   site?: Resolver<Maybe<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['SourceRef'], ParentType, ContextType>;
+  sources?: Resolver<Array<ResolversTypes['SourceRef']>, ParentType, ContextType>;
   status?: Resolver<Maybe<ResolversTypes['ImmunizationStatus']>, ParentType, ContextType>;
   vaccineCode?: Resolver<Maybe<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
@@ -2175,6 +2453,21 @@ export type LocationPositionResolvers<ContextType = GatewayContext, ParentType e
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type MatchCandidateResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['MatchCandidate'] = ResolversParentTypes['MatchCandidate']> = {
+  explanation?: Resolver<ResolversTypes['MatchExplanation'], ParentType, ContextType>;
+  grade?: Resolver<ResolversTypes['MatchGrade'], ParentType, ContextType>;
+  link?: Resolver<ResolversTypes['PatientLink'], ParentType, ContextType>;
+  patient?: Resolver<Maybe<ResolversTypes['Patient']>, ParentType, ContextType>;
+  score?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type MatchExplanationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['MatchExplanation'] = ResolversParentTypes['MatchExplanation']> = {
+  fields?: Resolver<Array<ResolversTypes['FieldMatch']>, ParentType, ContextType>;
+  notes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type MedicationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Medication'] = ResolversParentTypes['Medication']> = {
   code?: Resolver<Maybe<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
   fhir?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
@@ -2200,6 +2493,7 @@ export type MedicationAdministrationResolvers<ContextType = GatewayContext, Pare
   medicationReference?: Resolver<Maybe<ResolversTypes['Medication']>, ParentType, ContextType>;
   reasonCode?: Resolver<Array<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['SourceRef'], ParentType, ContextType>;
+  sources?: Resolver<Array<ResolversTypes['SourceRef']>, ParentType, ContextType>;
   status?: Resolver<Maybe<ResolversTypes['MedicationAdministrationStatus']>, ParentType, ContextType>;
   subject?: Resolver<Maybe<ResolversTypes['Patient']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
@@ -2232,6 +2526,7 @@ export type MedicationDispenseResolvers<ContextType = GatewayContext, ParentType
   medicationReference?: Resolver<Maybe<ResolversTypes['Medication']>, ParentType, ContextType>;
   quantity?: Resolver<Maybe<ResolversTypes['Quantity']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['SourceRef'], ParentType, ContextType>;
+  sources?: Resolver<Array<ResolversTypes['SourceRef']>, ParentType, ContextType>;
   status?: Resolver<Maybe<ResolversTypes['MedicationDispenseStatus']>, ParentType, ContextType>;
   subject?: Resolver<Maybe<ResolversTypes['Patient']>, ParentType, ContextType>;
   whenHandedOver?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
@@ -2275,6 +2570,7 @@ export type MedicationRequestResolvers<ContextType = GatewayContext, ParentType 
   reasonCode?: Resolver<Array<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
   requester?: Resolver<Maybe<ResolversTypes['Practitioner']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['SourceRef'], ParentType, ContextType>;
+  sources?: Resolver<Array<ResolversTypes['SourceRef']>, ParentType, ContextType>;
   status?: Resolver<Maybe<ResolversTypes['MedicationRequestStatus']>, ParentType, ContextType>;
   subject?: Resolver<Maybe<ResolversTypes['Patient']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
@@ -2295,6 +2591,7 @@ export type MedicationStatementResolvers<ContextType = GatewayContext, ParentTyp
   medicationReference?: Resolver<Maybe<ResolversTypes['Medication']>, ParentType, ContextType>;
   reasonCode?: Resolver<Array<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['SourceRef'], ParentType, ContextType>;
+  sources?: Resolver<Array<ResolversTypes['SourceRef']>, ParentType, ContextType>;
   status?: Resolver<Maybe<ResolversTypes['MedicationStatementStatus']>, ParentType, ContextType>;
   subject?: Resolver<Maybe<ResolversTypes['Patient']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
@@ -2304,6 +2601,11 @@ export type MoneyResolvers<ContextType = GatewayContext, ParentType extends Reso
   currency?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   value?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  linkPatients?: Resolver<Maybe<ResolversTypes['Patient']>, ParentType, ContextType, RequireFields<MutationLinkPatientsArgs, 'a' | 'b'>>;
+  unlinkPatients?: Resolver<Array<ResolversTypes['Patient']>, ParentType, ContextType, RequireFields<MutationUnlinkPatientsArgs, 'a' | 'b'>>;
 };
 
 export type NodeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = {
@@ -2328,6 +2630,7 @@ export type ObservationResolvers<ContextType = GatewayContext, ParentType extend
   performer?: Resolver<Array<ResolversTypes['Practitioner']>, ParentType, ContextType>;
   referenceRange?: Resolver<Array<ResolversTypes['ObservationReferenceRange']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['SourceRef'], ParentType, ContextType>;
+  sources?: Resolver<Array<ResolversTypes['SourceRef']>, ParentType, ContextType>;
   status?: Resolver<Maybe<ResolversTypes['ObservationStatus']>, ParentType, ContextType>;
   subject?: Resolver<Maybe<ResolversTypes['Patient']>, ParentType, ContextType>;
   valueBoolean?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
@@ -2416,6 +2719,7 @@ export type PatientResolvers<ContextType = GatewayContext, ParentType extends Re
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   identifier?: Resolver<Array<ResolversTypes['Identifier']>, ParentType, ContextType>;
   immunizations?: Resolver<Maybe<ResolversTypes['ImmunizationConnection']>, ParentType, ContextType, RequireFields<PatientImmunizationsArgs, 'first'>>;
+  links?: Resolver<Array<ResolversTypes['PatientLink']>, ParentType, ContextType>;
   managingOrganization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
   maritalStatus?: Resolver<Maybe<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
   medications?: Resolver<Maybe<ResolversTypes['MedicationConnection']>, ParentType, ContextType, RequireFields<PatientMedicationsArgs, 'first'>>;
@@ -2424,8 +2728,11 @@ export type PatientResolvers<ContextType = GatewayContext, ParentType extends Re
   name?: Resolver<Array<ResolversTypes['HumanName']>, ParentType, ContextType>;
   observations?: Resolver<Maybe<ResolversTypes['ObservationConnection']>, ParentType, ContextType, RequireFields<PatientObservationsArgs, 'first'>>;
   procedures?: Resolver<Maybe<ResolversTypes['ProcedureConnection']>, ParentType, ContextType, RequireFields<PatientProceduresArgs, 'first'>>;
+  provenance?: Resolver<Array<ResolversTypes['FieldProvenance']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['SourceRef'], ParentType, ContextType>;
+  sources?: Resolver<Array<ResolversTypes['SourceRef']>, ParentType, ContextType>;
   telecom?: Resolver<Array<ResolversTypes['ContactPoint']>, ParentType, ContextType>;
+  timeline?: Resolver<Maybe<ResolversTypes['TimelineConnection']>, ParentType, ContextType, RequireFields<PatientTimelineArgs, 'first'>>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -2439,6 +2746,17 @@ export type PatientConnectionResolvers<ContextType = GatewayContext, ParentType 
 export type PatientEdgeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['PatientEdge'] = ResolversParentTypes['PatientEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Patient'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type PatientLinkResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['PatientLink'] = ResolversParentTypes['PatientLink']> = {
+  basis?: Resolver<ResolversTypes['LinkBasis'], ParentType, ContextType>;
+  grade?: Resolver<ResolversTypes['MatchGrade'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  record?: Resolver<Maybe<ResolversTypes['Patient']>, ParentType, ContextType>;
+  recordId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  score?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -2484,6 +2802,7 @@ export type ProcedureResolvers<ContextType = GatewayContext, ParentType extends 
   performedPeriod?: Resolver<Maybe<ResolversTypes['Period']>, ParentType, ContextType>;
   reasonCode?: Resolver<Array<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['SourceRef'], ParentType, ContextType>;
+  sources?: Resolver<Array<ResolversTypes['SourceRef']>, ParentType, ContextType>;
   status?: Resolver<Maybe<ResolversTypes['EventStatus']>, ParentType, ContextType>;
   subject?: Resolver<Maybe<ResolversTypes['Patient']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
@@ -2514,6 +2833,7 @@ export type QuantityResolvers<ContextType = GatewayContext, ParentType extends R
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   auditEvents?: Resolver<Array<ResolversTypes['AuditEvent']>, ParentType, ContextType, RequireFields<QueryAuditEventsArgs, 'first'>>;
   encounter?: Resolver<Maybe<ResolversTypes['Encounter']>, ParentType, ContextType, RequireFields<QueryEncounterArgs, 'id'>>;
+  matchPatient?: Resolver<Array<ResolversTypes['MatchCandidate']>, ParentType, ContextType, RequireFields<QueryMatchPatientArgs, 'count' | 'input' | 'onlyCertainMatches'>>;
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
   nodes?: Resolver<Array<Maybe<ResolversTypes['Node']>>, ParentType, ContextType, RequireFields<QueryNodesArgs, 'ids'>>;
   patient?: Resolver<Maybe<ResolversTypes['Patient']>, ParentType, ContextType, RequireFields<QueryPatientArgs, 'id'>>;
@@ -2556,6 +2876,35 @@ export type SourceRefResolvers<ContextType = GatewayContext, ParentType extends 
   kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   lastUpdated?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   recordId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type TimelineConnectionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['TimelineConnection'] = ResolversParentTypes['TimelineConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['TimelineEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type TimelineEdgeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['TimelineEdge'] = ResolversParentTypes['TimelineEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['TimelineEvent'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type TimelineEventResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['TimelineEvent'] = ResolversParentTypes['TimelineEvent']> = {
+  code?: Resolver<Maybe<ResolversTypes['CodeableConcept']>, ParentType, ContextType>;
+  date?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  display?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  encounter?: Resolver<Maybe<ResolversTypes['Encounter']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  instant?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['TimelineKind'], ParentType, ContextType>;
+  precision?: Resolver<ResolversTypes['DatePrecision'], ParentType, ContextType>;
+  resource?: Resolver<ResolversTypes['Resource'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['SourceRef'], ParentType, ContextType>;
+  sources?: Resolver<Array<ResolversTypes['SourceRef']>, ParentType, ContextType>;
+  summary?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -2604,6 +2953,8 @@ export type Resolvers<ContextType = GatewayContext> = {
   ExplanationOfBenefitEdge?: ExplanationOfBenefitEdgeResolvers<ContextType>;
   ExplanationOfBenefitPayment?: ExplanationOfBenefitPaymentResolvers<ContextType>;
   ExplanationOfBenefitTotal?: ExplanationOfBenefitTotalResolvers<ContextType>;
+  FieldMatch?: FieldMatchResolvers<ContextType>;
+  FieldProvenance?: FieldProvenanceResolvers<ContextType>;
   HumanName?: HumanNameResolvers<ContextType>;
   Identifier?: IdentifierResolvers<ContextType>;
   Immunization?: ImmunizationResolvers<ContextType>;
@@ -2612,6 +2963,8 @@ export type Resolvers<ContextType = GatewayContext> = {
   JSON?: GraphQLScalarType;
   Location?: LocationResolvers<ContextType>;
   LocationPosition?: LocationPositionResolvers<ContextType>;
+  MatchCandidate?: MatchCandidateResolvers<ContextType>;
+  MatchExplanation?: MatchExplanationResolvers<ContextType>;
   Medication?: MedicationResolvers<ContextType>;
   MedicationAdministration?: MedicationAdministrationResolvers<ContextType>;
   MedicationAdministrationDosage?: MedicationAdministrationDosageResolvers<ContextType>;
@@ -2622,6 +2975,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   MedicationRequest?: MedicationRequestResolvers<ContextType>;
   MedicationStatement?: MedicationStatementResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   Node?: NodeResolvers<ContextType>;
   Observation?: ObservationResolvers<ContextType>;
   ObservationComponent?: ObservationComponentResolvers<ContextType>;
@@ -2633,6 +2987,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   Patient?: PatientResolvers<ContextType>;
   PatientConnection?: PatientConnectionResolvers<ContextType>;
   PatientEdge?: PatientEdgeResolvers<ContextType>;
+  PatientLink?: PatientLinkResolvers<ContextType>;
   Period?: PeriodResolvers<ContextType>;
   Practitioner?: PractitionerResolvers<ContextType>;
   PractitionerQualification?: PractitionerQualificationResolvers<ContextType>;
@@ -2646,5 +3001,8 @@ export type Resolvers<ContextType = GatewayContext> = {
   Resource?: ResourceResolvers<ContextType>;
   Source?: SourceResolvers<ContextType>;
   SourceRef?: SourceRefResolvers<ContextType>;
+  TimelineConnection?: TimelineConnectionResolvers<ContextType>;
+  TimelineEdge?: TimelineEdgeResolvers<ContextType>;
+  TimelineEvent?: TimelineEventResolvers<ContextType>;
 };
 

@@ -15,17 +15,25 @@ export const identitySchema = z
             file: z
               .string()
               .optional()
-              .describe('The link store file; relative paths are read from the config file\'s folder; default: `healthgraph-links.sqlite` next to the config file'),
+              .describe(
+                "The link store file; relative paths are read from the config file's folder; default: `healthgraph-links.sqlite` next to the config file",
+              ),
           })
           .strict(),
-        z.object({ kind: z.literal('memory').describe('In memory only: links are rebuilt from the sources at every start (tests, demos)') }).strict(),
+        z
+          .object({
+            kind: z.literal('memory').describe('In memory only: links are rebuilt from the sources at every start (tests, demos)'),
+          })
+          .strict(),
       ])
       .default({ kind: 'sqlite' })
       .describe('Where links, persons and manual decisions are kept; `kind`: sqlite (default) or memory'),
     weights: z
       .enum(['configured', 'estimated'])
       .default('configured')
-      .describe('`configured`: the default Fellegi–Sunter weights (docs/identity.md); `estimated`: EM on the candidate pairs at each build'),
+      .describe(
+        '`configured`: the default Fellegi–Sunter weights (docs/identity.md); `estimated`: EM on the candidate pairs at each build',
+      ),
     thresholds: z
       .object({
         certain: z.number().optional().describe('Score (bits) at or above which a pair is `certain` (default 24)'),
@@ -38,7 +46,9 @@ export const identitySchema = z
     autoLink: z
       .enum(['certain'])
       .default('certain')
-      .describe('Which automatic links merge records into one person: only `certain` ones; `probable` pairs wait for a manual `linkPatients`'),
+      .describe(
+        'Which automatic links merge records into one person: only `certain` ones; `probable` pairs wait for a manual `linkPatients`',
+      ),
     precedence: z
       .array(z.string())
       .optional()
@@ -46,7 +56,9 @@ export const identitySchema = z
     buildAtStart: z
       .boolean()
       .default(false)
-      .describe('Read every source\'s Patient records and link them when the gateway starts and the store is empty (otherwise run `healthgraph identity build`)'),
+      .describe(
+        "Read every source's Patient records and link them when the gateway starts and the store is empty (otherwise run `healthgraph identity build`)",
+      ),
     buildPageSize: z.number().int().min(10).max(10_000).default(500).describe('Patient records per request when building'),
   })
   .strict()

@@ -9,7 +9,17 @@ import { dirname, isAbsolute, join } from 'node:path';
 import type { CallContext, SourceRecord } from '../../connectors/types';
 import type { SourceRegistry } from '../data/registry';
 import type { IdentityConfig } from './config';
-import { MemoryLinkStore, PatientIndex, SqliteLinkStore, type BuildProgress, type BuildReport, type LinkedRecord, type LinkStore, type PersonId } from './index';
+import {
+  MemoryLinkStore,
+  PatientIndex,
+  SqliteLinkStore,
+  type BuildProgress,
+  type BuildReport,
+  type Candidate,
+  type LinkedRecord,
+  type LinkStore,
+  type PersonId,
+} from './index';
 import type { RecordKey } from './types';
 
 /** The link store file: configured, else next to the config file, else none (in memory). */
@@ -67,6 +77,11 @@ export class IdentityService {
     return this.index.recordsOf(personId);
   }
 
+  /** FHIR `$match`-style candidates for a Patient resource, best first. */
+  match(patient: Record<string, unknown>, options: { limit?: number; onlyCertainMatches?: boolean } = {}): Candidate[] {
+    return this.index.match(patient, options);
+  }
+
   /** Every record of the person a record belongs to (itself included; itself alone when unlinked or unknown). */
   membersOf(source: string, recordId: string): RecordKey[] {
     const person = this.index.personOf(source, recordId);
@@ -105,7 +120,10 @@ export class IdentityService {
         let offset = 0;
         let total: number | undefined;
         for (;;) {
-          const page = await connector.search({ type: 'Patient', criteria: [], sort: [], limit: pageSize, offset, wantTotal: offset === 0 }, call);
+          const page = await connector.search(
+            { type: 'Patient', criteria: [], sort: [], limit: pageSize, offset, wantTotal: offset === 0 },
+            call,
+          );
           total ??= page.total;
           this.index.addRecords(page.records.map((r) => ({ source: r.source, id: r.id, resource: r.resource })));
           for (const r of page.records) this.seen.set(`${r.source}\u0000${r.id}`, versionOf(r));
