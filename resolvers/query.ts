@@ -4,8 +4,11 @@ import type { Part } from '../src/data/connection';
 import { badInput } from '../src/errors';
 import type { Resolvers, PatientFilter } from '../src/generated/graphql';
 import { pageSize, parseRange, parseToken, patientSort, responsePath, selectsField } from '../src/graphql/arguments';
-import { tryDecodeId } from '../src/ids';
+import { collapsedConnection } from '../src/data/collapse';
+import { tryDecodeId, tryDecodePersonId } from '../src/ids';
 import { isFhirDate } from '../src/model/dates';
+import { personCollapse } from '../src/unified/collapses';
+import { unifyPerson, unifyRecord } from '../src/unified/patient';
 
 /** Resource types the graph serves; others (Consent) are read only inside the gateway. */
 const GRAPH_TYPES = new Set<ResourceType>(RESOURCE_TYPES.filter((t) => t !== 'Consent'));
@@ -46,14 +49,32 @@ async function byGatewayId(ctx: GatewayContext, id: string, types?: readonly Res
   return ctx.data.get(decoded.source, decoded.type, decoded.id);
 }
 
+/**
+ * A patient by id. With identity resolution on, a unified id gives its person, and any source
+ * record's id gives the person that record belongs to.
+ */
+async function patientById(ctx: GatewayContext, id: string): Promise<SourceRecord | null> {
+  if (!ctx.identity) return byGatewayId(ctx, id, ['Patient']);
+  const person = tryDecodePersonId(id);
+  if (person) return unifyPerson(ctx, person);
+  const record = await byGatewayId(ctx, id, ['Patient']);
+  return record && unifyRecord(ctx, record);
+}
+
+/** Any node by id; a unified patient id names its person (source record ids still give the record, as Relay expects). */
+async function nodeById(ctx: GatewayContext, id: string): Promise<SourceRecord | null> {
+  const person = ctx.identity ? tryDecodePersonId(id) : undefined;
+  return person ? unifyPerson(ctx, person) : byGatewayId(ctx, id);
+}
+
 export const queryResolvers: Resolvers = {
   Query: {
-    patient: (_, { id }, ctx) => byGatewayId(ctx, id, ['Patient']),
+    patient: (_, { id }, ctx) => patientById(ctx, id),
     encounter: (_, { id }, ctx) => byGatewayId(ctx, id, ['Encounter']),
-    node: (_, { id }, ctx) => byGatewayId(ctx, id),
+    node: (_, { id }, ctx) => nodeById(ctx, id),
     nodes: (_, { ids }, ctx) => {
       if (ids.length > 100) throw badInput('"ids" takes at most 100 ids', { argument: 'ids' });
-      return Promise.all(ids.map((id) => byGatewayId(ctx, id)));
+      return Promise.all(ids.map((id) => nodeById(ctx, id)));
     },
     patients: (_, args, ctx, info) => {
       const sort = patientSort(args.orderBy);
@@ -63,7 +84,14 @@ export const queryResolvers: Resolvers = {
         source: c.id,
         request: { type: 'Patient', criteria, sort },
       }));
-      return ctx.data.connection(parts, { first: pageSize(args.first), after: args.after, sort, wantTotal: selectsField(info, 'totalCount'), path: responsePath(info) });
+      const connectionArgs = { first: pageSize(args.first), after: args.after, sort, wantTotal: selectsField(info, 'totalCount'), path: responsePath(info) };
+      if (!ctx.identity) return ctx.data.connection(parts, connectionArgs);
+      // One Patient per person: filters go to every source; a person shows where its first matching record sorts.
+      const identity = ctx.identity;
+      return collapsedConnection(ctx.data, parts, connectionArgs, personCollapse(identity)).then(async (connection) => {
+        await Promise.all(connection.edges.map(async (edge) => (edge.node = await unifyRecord(ctx, edge.node))));
+        return connection;
+      });
     },
     sources: (_, __, ctx) => ctx.data.registry.statuses(),
   },
