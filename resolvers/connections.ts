@@ -2,7 +2,10 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Criterion, ResourceType, SourceRecord } from '../connectors/types';
 import type { GatewayContext } from '../src/context';
+import { collapsedConnection } from '../src/data/collapse';
 import type { ConnectionModel, Part } from '../src/data/connection';
+import { factCollapse } from '../src/unified/collapses';
+import { membersOf } from './identity';
 import { clinicalCriteria, clinicalSort, pageSize, responsePath, selectsField, type ClinicalFilterArgs } from '../src/graphql/arguments';
 
 export interface ListArgs {
@@ -14,17 +17,31 @@ export interface ListArgs {
 
 type Link = 'patient' | 'encounter';
 
-/** The records of `types` that point at the parent record (its patient or its encounter). */
+/**
+ * The records of `types` that point at the parent record (its patient or its encounter). A patient
+ * with identity resolution on is a person: its lists span every linked record in every source
+ * (one part per type and record), and a fact held by two sources is shown once (src/unified).
+ */
 export function relatedList(types: readonly ResourceType[], link: Link, pickTypes?: (args: ListArgs) => readonly ResourceType[]) {
   return (parent: SourceRecord, args: ListArgs, ctx: GatewayContext, info: GraphQLResolveInfo): Promise<ConnectionModel> => {
     const sort = clinicalSort(args.orderBy);
     const criteria: Criterion[] = [{ param: link, ids: [parent.id] }, ...clinicalCriteria(args.filter)];
     const wanted = pickTypes ? pickTypes(args) : types;
-    const parts: Part[] = wanted.map((type) => ({
-      key: `${parent.source}:${type}`,
-      source: parent.source,
-      request: { type, criteria, sort },
-    }));
-    return ctx.data.connection(parts, { first: pageSize(args.first), after: args.after, sort, wantTotal: selectsField(info, 'totalCount'), path: responsePath(info) });
+    const connectionArgs = { first: pageSize(args.first), after: args.after, sort, wantTotal: selectsField(info, 'totalCount'), path: responsePath(info) };
+    const members = link === 'patient' ? membersOf(parent, ctx) : [];
+    if (members.length <= 1) {
+      const parts: Part[] = wanted.map((type) => ({
+        key: `${parent.source}:${type}`,
+        source: parent.source,
+        request: { type, criteria, sort },
+      }));
+      return ctx.data.connection(parts, connectionArgs);
+    }
+    const filters = clinicalCriteria(args.filter);
+    const parts: Part[] = wanted.flatMap((type) =>
+      members.map((m) => ({ key: `${m.source}:${type}:${m.recordId}`, source: m.source, request: { type, criteria: [{ param: 'patient' as const, ids: [m.recordId] }, ...filters], sort } })),
+    );
+    if (new Set(members.map((m) => m.source)).size === 1) return ctx.data.connection(parts, connectionArgs);
+    return collapsedConnection(ctx.data, parts, connectionArgs, factCollapse(ctx.identity));
   };
 }
