@@ -14,6 +14,7 @@ import { createGateway } from '../server/gateway';
 import { auditLocation } from '../server/security';
 import { LAKE_USAGE, LakeUsageError, lakeCommand } from '../lake/cli';
 import { introspect } from '../../connectors/sql/introspect';
+import { identityBuild } from '../identity/cli';
 
 const USAGE = `Usage:
   healthgraph serve --config FILE [--port 4000] [--host 127.0.0.1]
@@ -21,6 +22,7 @@ const USAGE = `Usage:
   healthgraph audit verify --config FILE   check the audit trail's hash chain (exit 1 and the first bad entry when broken)
   healthgraph docs config|schema       print the configuration or schema reference (Markdown)
   healthgraph sql introspect URL [--schema S]   draft a SQL mapping (YAML) from a database's catalog
+  healthgraph identity build --config FILE   read every source's patients, link them into persons, save the link store
 ${LAKE_USAGE}
   healthgraph help
 
@@ -103,6 +105,12 @@ export async function main(argv: string[]): Promise<number> {
         if (positionals.length !== 1) throw new UsageError('sql introspect needs one database URL');
         process.stdout.write(await introspect(positionals[0]!, values.schema));
         return 0;
+      }
+      case 'identity': {
+        if (rest[0] !== 'build') throw new UsageError('unknown identity command');
+        const { values } = parseArgs({ args: rest.slice(1), options: { config: { type: 'string', short: 'c' } }, strict: true });
+        if (!values.config) throw new UsageError('identity build needs --config FILE');
+        return await identityBuild(values.config);
       }
       case 'docs':
         if (rest[0] === 'config') process.stdout.write(`${configReferenceMarkdown()}\n`);
