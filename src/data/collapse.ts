@@ -7,8 +7,9 @@
  * grouped by `Collapse.keysOf` (records sharing a key, transitively); the group's winner is its first record in the list's total order
  * (the sort, then the part's position, then the record id). With `withinSource: true` only the
  * winner shows. With `withinSource: false` two records of one source are never duplicates of each
- * other: within a group, the i-th record of each source (in list order) are one fact, shown once
- * as the record of the source that ranks first (`rankOf`, then list order), so a group shows as many records as its largest source holds.
+ * other: a group is split into facts of at most one record per source (pairing the most alike
+ * records, `affinity`, then in list order), each shown once as the record of the source that
+ * ranks first (`rankOf`), so a group shows as many records as its largest source holds.
  * A hidden record still advances its part's offset in the cursor, so cursors stay the per-part
  * offsets of `connection` and every page is computed from them alone: paging visits each visible
  * record once, as long as the data and the links do not change in between.
@@ -42,6 +43,8 @@ export interface Collapse {
   readonly withinSource: boolean;
   /** Which source's record shows a fact held by several (lower first); default: the list order decides. */
   rankOf?(source: string): number;
+  /** How alike two records of one group are (higher pairs first); default: all alike, list order pairs them. */
+  affinity?(a: SourceRecord, b: SourceRecord): number;
   /** The keys of a record: records sharing a key (transitively) are one group; none: it never collapses. */
   keysOf(record: SourceRecord): readonly string[];
   /**
@@ -145,17 +148,38 @@ async function decide(
       out.set(itemKey(item), itemKey(winner) === itemKey(item) ? group.filter((g) => itemKey(g) !== itemKey(item)) : null);
       continue;
     }
-    // Across sources only: the i-th record of each source (in list order) are one fact.
-    const bySource = new Map<string, PartRecord[]>();
-    for (const g of group) bySource.set(g.record.source, [...(bySource.get(g.record.source) ?? []), g]);
-    for (const list of bySource.values()) list.sort(order);
-    const position = bySource.get(item.record.source)!.findIndex((g) => itemKey(g) === itemKey(item));
-    const fact = [...bySource.values()].map((list) => list[position]).filter((g): g is PartRecord => g !== undefined);
-    const rank = collapse.rankOf ?? (() => 0);
-    const winner = fact.reduce((a, b) => ((rank(a.record.source) - rank(b.record.source) || order(a, b)) <= 0 ? a : b));
-    out.set(itemKey(item), itemKey(winner) === itemKey(item) ? fact.filter((g) => itemKey(g) !== itemKey(item)) : null);
+    const fact = factsOf(group, collapse, order).find((f) => f.some((g) => itemKey(g) === itemKey(item)))!;
+    out.set(itemKey(item), itemKey(fact[0]!) === itemKey(item) ? fact.slice(1) : null);
   }
   return out;
+}
+
+/**
+ * Splits a group into facts, one record per source at most: sources in rank order; each source's
+ * records (in list order) join the open fact they have most affinity with (then the earliest), or
+ * start a new one. A fact's first record is the one shown.
+ */
+function factsOf(group: readonly PartRecord[], collapse: Collapse, order: Order): PartRecord[][] {
+  const rank = collapse.rankOf ?? (() => 0);
+  const bySource = new Map<string, PartRecord[]>();
+  for (const g of [...group].sort((a, b) => rank(a.record.source) - rank(b.record.source) || order(a, b))) {
+    bySource.set(g.record.source, [...(bySource.get(g.record.source) ?? []), g]);
+  }
+  const facts: PartRecord[][] = [];
+  for (const [source, records] of bySource) {
+    const open = facts.filter((f) => !f.some((g) => g.record.source === source));
+    for (const record of records) {
+      let best = -1;
+      let bestAffinity = -1;
+      open.forEach((fact, i) => {
+        const affinity = collapse.affinity ? collapse.affinity(fact[0]!.record, record.record) : 0;
+        if (affinity > bestAffinity) [best, bestAffinity] = [i, affinity];
+      });
+      if (best < 0) facts.push([record]);
+      else open.splice(best, 1)[0]!.push(record);
+    }
+  }
+  return facts;
 }
 
 async function loadPages(
