@@ -8,7 +8,7 @@ import type { DataAccess } from '../data/access';
 import type { Collapse, PartRecord } from '../data/collapse';
 import type { Part, PartPage } from '../data/connection';
 import type { IdentityService } from '../identity/service';
-import { dayOf, duplicateKeys } from './duplicates';
+import { dayOf, duplicateAffinity, duplicateKeys } from './duplicates';
 
 function withCriterion(part: Part, suffix: string, criterion: Criterion): Part {
   return {
@@ -35,6 +35,7 @@ export function factCollapse(identity: IdentityService | undefined): Collapse {
     name: 'facts/1',
     withinSource: false,
     keysOf: duplicateKeys,
+    affinity: duplicateAffinity,
     rankOf: (source) => identity?.precedenceOf(source) ?? 0,
     partners: factPartners,
   };

@@ -10,6 +10,8 @@
  *   source wrote it, so `2019-05-04T23:30:00-05:00` and `2019-05-04` agree), plus a per-type
  *   discriminator that tells apart facts of one code on one day: the value of an Observation, the
  *   total of a Claim, the submitted total of an ExplanationOfBenefit, the payor of a Coverage.
+ * When a source holds several records of one key, records are paired across sources by the line
+ * codes they share (`duplicateAffinity`), then in list order.
  * A record without a date or code has only its identifier keys.
  */
 import type { FhirResource, ResourceType, SourceRecord } from '../../connectors/types';
@@ -64,6 +66,21 @@ function submittedTotal(r: Json): string {
   const totals = Array.isArray(r.total) ? r.total : [];
   const submitted = totals.find((t) => isObject(t) && codings(t.category).some((c) => c.code === 'submitted'));
   return isObject(submitted) ? amount(submitted.amount) : '';
+}
+
+/** The distinct codes billed on a claim's or EOB's lines, sorted. */
+function itemCodes(r: Json): Set<string> {
+  const items = Array.isArray(r.item) ? r.item : [];
+  return new Set(items.flatMap((i) => (isObject(i) ? codings(i.productOrService).map((c) => c.code) : [])));
+}
+
+/**
+ * How alike two records with a shared key are, to pair them when a source holds several facts of
+ * one key (two claims of one type and total on one day): the line codes they share.
+ */
+export function duplicateAffinity(a: SourceRecord, b: SourceRecord): number {
+  const codes = itemCodes(b.resource);
+  return [...itemCodes(a.resource)].filter((c) => codes.has(c)).length;
 }
 
 /** What tells apart two facts of one code on one day, per type. */
