@@ -10,8 +10,8 @@ import { isFhirDate } from '../src/model/dates';
 import { personCollapse } from '../src/unified/collapses';
 import { unifyPerson, unifyRecord } from '../src/unified/patient';
 
-/** Resource types the graph serves; others (Consent) are read only inside the gateway. */
-const GRAPH_TYPES = new Set<ResourceType>(RESOURCE_TYPES.filter((t) => t !== 'Consent'));
+/** Resource types the graph has object types for; others (Consent, PractitionerRole) are read only inside the gateway. */
+const GRAPH_TYPES = new Set<ResourceType>(RESOURCE_TYPES.filter((t) => t !== 'Consent' && t !== 'PractitionerRole'));
 
 const GENDER: Record<string, string> = { MALE: 'male', FEMALE: 'female', OTHER: 'other', UNKNOWN: 'unknown' };
 
