@@ -1,13 +1,11 @@
 /** The `kind: fhir` source configuration. */
 import { z } from 'zod';
+import { sourceIdSchema } from '../config';
 import { fhirAuthSchema } from './auth';
 
 export const fhirSourceSchema = z
   .object({
-    id: z
-      .string()
-      .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'use 1–32 lower-case letters, digits, "_" or "-", starting with a letter')
-      .describe('Unique source id, used in gateway ids, errors, logs and metrics'),
+    id: sourceIdSchema,
     kind: z.literal('fhir'),
     url: z.string().url().describe('FHIR R4 base URL, e.g. http://127.0.0.1:8081/fhir'),
     auth: fhirAuthSchema.default({ type: 'none' }).describe('How to authenticate to the server: none | bearer | smart-backend | aws-sigv4'),

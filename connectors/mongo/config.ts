@@ -1,12 +1,10 @@
 /** The `kind: mongo` source configuration. */
 import { z } from 'zod';
+import { sourceIdSchema } from '../config';
 
 export const mongoSourceSchema = z
   .object({
-    id: z
-      .string()
-      .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'use 1–32 lower-case letters, digits, "_" or "-", starting with a letter')
-      .describe('Unique source id, used in gateway ids, errors, logs and metrics'),
+    id: sourceIdSchema,
     kind: z.literal('mongo'),
     url: z
       .string()

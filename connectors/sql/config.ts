@@ -1,14 +1,12 @@
 /** The `kind: sql` source configuration. */
 import { z } from 'zod';
+import { sourceIdSchema } from '../config';
 
 const URL_RE = /^(postgres|postgresql|mysql|mariadb|sqlite|mssql|sqlserver):/i;
 
 export const sqlSourceSchema = z
   .object({
-    id: z
-      .string()
-      .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'use 1–32 lower-case letters, digits, "_" or "-", starting with a letter')
-      .describe('Unique source id, used in gateway ids, errors, logs and metrics'),
+    id: sourceIdSchema,
     kind: z.literal('sql'),
     url: z
       .string()
