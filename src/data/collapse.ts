@@ -45,6 +45,8 @@ export interface Collapse {
   rankOf?(source: string): number;
   /** How alike two records of one group are (higher pairs first); default: all alike, list order pairs them. */
   affinity?(a: SourceRecord, b: SourceRecord): number;
+  /** Whether a part's records may collapse with another part's at all (default: yes); totals read only those whole. */
+  collapsible?(part: Part, parts: readonly Part[], pages: readonly PartPage[]): boolean;
   /** The keys of a record: records sharing a key (transitively) are one group; none: it never collapses. */
   keysOf(record: SourceRecord): readonly string[];
   /**
@@ -205,14 +207,27 @@ async function loadPages(
   return pages;
 }
 
-/** The number of visible records over every record of every part, or undefined when a part is too large to read whole. */
-async function collapsedTotal(data: DataAccess, parts: readonly Part[], collapse: Collapse, order: Order): Promise<number | undefined> {
-  const all = await Promise.all(parts.map((p) => data.allOf(p).catch(() => undefined)));
+/**
+ * The number of visible records: parts that cannot collapse with another count their source's
+ * total; the others are read whole and grouped. Undefined when one of those is too large to read.
+ */
+async function collapsedTotal(
+  data: DataAccess,
+  parts: readonly Part[],
+  pages: readonly PartPage[],
+  collapse: Collapse,
+  order: Order,
+): Promise<number | undefined> {
+  const collapsible = parts.map(
+    (p, i) => (collapse.collapsible ? collapse.collapsible(p, parts, pages) : true) && (pages[i]?.total ?? 1) > 0,
+  );
+  const alone = pages.reduce((sum, page, i) => sum + (collapsible[i] ? 0 : page.total), 0);
+  const all = await Promise.all(parts.map((p, i) => (collapsible[i] ? data.allOf(p).catch(() => undefined) : Promise.resolve([]))));
   if (all.some((a) => a === undefined)) return undefined;
   const items = all.flatMap((records, part) => records!.map((record) => ({ part, record })));
   await collapse.prepare?.(items.map((i) => i.record));
   const visible = await decide(items, [], collapse, order);
-  return [...visible.values()].filter((v) => v !== null).length;
+  return alone + [...visible.values()].filter((v) => v !== null).length;
 }
 
 /** A page of a collapsed list; see the module comment. */
@@ -231,48 +246,38 @@ export async function collapsedConnection(
   const path = args.path ?? [];
   let limit = args.first + 1;
   let pages: PartPage[] = [];
+  let counted: PartPage[] = [];
   let edges: EdgeModel[] = [];
   let hasNextPage = false;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     pages = await loadPages(data, parts, start, limit, args.wantTotal && round === 0, path);
+    if (round === 0) counted = pages;
     const { seq, truncated } = mergeLoaded(pages, order);
     await collapse.prepare?.(seq.map((s) => s.record));
-    let prefix = Math.min(seq.length, args.first + 1);
-    for (;;) {
-      const items = seq.slice(0, prefix);
-      const partners = await collapse.partners(items, parts, pages, data);
-      const visibility = await decide(items, partners, collapse, order);
-      const offsets: Offsets = { ...Object.fromEntries(parts.map((p) => [p.key, start[p.key] ?? 0])) };
-      edges = [];
-      let walked = 0;
-      for (const item of items) {
-        if (edges.length === args.first) break;
-        walked++;
-        const key = parts[item.part]!.key;
-        offsets[key] = (offsets[key] ?? 0) + 1;
-        const sameAs = visibility.get(itemKey(item));
-        if (sameAs === null || sameAs === undefined) continue;
-        const node: CollapsedRecord = sameAs.length > 0 ? { ...item.record, sameAs: sameAs.map((s) => s.record) } : item.record;
-        edges.push({ cursor: encodeCursor(fp, { ...offsets }), node });
-      }
-      const rest = items.slice(walked);
-      const restVisible = rest.some((r) => visibility.get(itemKey(r)) !== null);
-      if (edges.length === args.first) {
-        hasNextPage = restVisible || prefix < seq.length || truncated;
-        break;
-      }
-      if (prefix < seq.length) {
-        prefix = Math.min(seq.length, prefix * 2);
-        continue;
-      }
-      hasNextPage = truncated;
-      break;
+    // The merged sequence ends where a part that has more ran out, so its date range is tight:
+    // one partners look-up decides every record in it.
+    const partners = await collapse.partners(seq, parts, pages, data);
+    const visibility = await decide(seq, partners, collapse, order);
+    const offsets: Offsets = { ...Object.fromEntries(parts.map((p) => [p.key, start[p.key] ?? 0])) };
+    edges = [];
+    let walked = 0;
+    for (const item of seq) {
+      if (edges.length === args.first) break;
+      walked++;
+      const key = parts[item.part]!.key;
+      offsets[key] = (offsets[key] ?? 0) + 1;
+      const sameAs = visibility.get(itemKey(item));
+      if (sameAs === null || sameAs === undefined) continue;
+      const node: CollapsedRecord = sameAs.length > 0 ? { ...item.record, sameAs: sameAs.map((s) => s.record) } : item.record;
+      edges.push({ cursor: encodeCursor(fp, { ...offsets }), node });
     }
+    const restVisible = seq.slice(walked).some((r) => visibility.get(itemKey(r)) !== null);
+    hasNextPage = edges.length === args.first ? restVisible || truncated : truncated;
     if (edges.length === args.first || !pages.some((p) => p.hasMore) || !hasNextPage) break;
     limit *= 4;
   }
-  let totalCount = pages.reduce((sum, p) => sum + p.total, 0);
-  if (args.wantTotal) totalCount = (await collapsedTotal(data, parts, collapse, order)) ?? totalCount;
+  let totalCount = counted.reduce((sum, p) => sum + p.total, 0);
+  if (args.wantTotal) totalCount = (await collapsedTotal(data, parts, counted, collapse, order)) ?? totalCount;
   for (const edge of edges) {
     const node = edge.node as CollapsedRecord;
     const released: CollapsedRecord = data.release(node);
