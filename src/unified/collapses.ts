@@ -36,6 +36,8 @@ export function factCollapse(identity: IdentityService | undefined): Collapse {
     withinSource: false,
     keysOf: duplicateKeys,
     affinity: duplicateAffinity,
+    collapsible: (part, parts, pages) =>
+      parts.some((p, i) => p.request.type === part.request.type && p.source !== part.source && (pages[i]?.total ?? 1) > 0),
     rankOf: (source) => identity?.precedenceOf(source) ?? 0,
     partners: factPartners,
   };
@@ -47,12 +49,17 @@ async function factPartners(
   loaded: readonly PartPage[],
   data: DataAccess,
 ): Promise<PartRecord[]> {
-  const sourcesOfType = new Map<string, Set<string>>();
-  for (const p of parts) {
-    const set = sourcesOfType.get(p.request.type) ?? new Set<string>();
+  // A type collapses only when a part of it in another source may hold records: one that is not
+  // known to be empty (a page from the start with nothing in it).
+  const holding = new Map<string, Set<string>>();
+  parts.forEach((p, i) => {
+    const page = loaded[i];
+    if (complete(page) && page!.records.length === 0) return;
+    const set = holding.get(p.request.type) ?? new Set<string>();
     set.add(p.source);
-    sourcesOfType.set(p.request.type, set);
-  }
+    holding.set(p.request.type, set);
+  });
+  const sourcesOfType = holding;
   const days = new Map<string, { lo: string; hi: string }>();
   for (const { record } of items) {
     if ((sourcesOfType.get(record.type)?.size ?? 0) < 2) continue;
