@@ -44,7 +44,8 @@ stop-services: ## Stop the services started by `make services`
 	@scripts/services.sh stop
 
 test: install check-generated typecheck lint services ## Install, start the test services, run the whole suite
-	npx jest --ci
+	@mkdir -p .services
+	@npx jest --ci --json --outputFile=.services/jest-results.json; status=$$?; node scripts/test-summary.js .services/jest-results.json; exit $$status
 
 test-unit: install ## Only the tests that need no services
 	npx jest --ci --selectProjects unit 2>/dev/null || npx jest --ci test/model test/config test/server
