@@ -17,9 +17,10 @@ import {
   evalFhirPath,
   getSearchParameters,
   matchesSearchRequest,
+  parseFhirPath,
   splitSearchOnComma,
 } from '@medplum/core';
-import type { Filter, IncludeTarget, SearchRequest, SortRule, WithId } from '@medplum/core';
+import type { FhirPathAtom, Filter, IncludeTarget, SearchRequest, SortRule, WithId } from '@medplum/core';
 import type { Bundle, BundleEntry, Resource, SearchParameter } from '@medplum/fhirtypes';
 import { MemoryRepository } from '@medplum/fhir-router';
 
@@ -93,39 +94,59 @@ export class IndexedMemoryRepository extends MemoryRepository {
   }
 
   private matchAll(request: SearchRequest): Stored[] {
+    const { candidates, residual } = this.candidates(request);
+    if (residual.length === 0) {
+      return [...candidates];
+    }
+    const rest = { ...request, filters: residual };
     const matches: Stored[] = [];
-    for (const resource of this.candidates(request)) {
-      if (matchesSearchRequest(resource, request)) {
+    for (const resource of candidates) {
+      if (matchesSearchRequest(resource, rest)) {
         matches.push(resource);
       }
     }
     return matches;
   }
 
-  /** The smallest superset of matches the indexes can name; Medplum's matcher then decides. */
-  private candidates(request: SearchRequest): Iterable<Stored> {
+  /**
+   * The records the indexes name for every `_id` and reference filter (the intersection, so those
+   * filters are answered exactly), and the filters Medplum's matcher must still decide.
+   */
+  private candidates(request: SearchRequest): { candidates: Iterable<Stored>; residual: Filter[] } {
     const byId = this.store.get(request.resourceType);
+    const filters = request.filters ?? [];
     if (!byId) {
-      return [];
+      return { candidates: [], residual: [] };
     }
-    let best: Set<string> | undefined;
-    for (const filter of request.filters ?? []) {
+    let selected: Set<string> | undefined;
+    const residual: Filter[] = [];
+    for (const filter of filters) {
       const ids = this.idsFor(request.resourceType, filter);
-      if (ids && (!best || ids.size < best.size)) {
-        best = ids;
+      if (!ids) {
+        residual.push(filter);
+      } else if (!selected) {
+        selected = ids;
+      } else {
+        const narrowed = new Set<string>();
+        for (const id of ids.size < selected.size ? ids : selected) {
+          if ((ids.size < selected.size ? selected : ids).has(id)) {
+            narrowed.add(id);
+          }
+        }
+        selected = narrowed;
       }
     }
-    if (!best) {
-      return byId.values();
+    if (!selected) {
+      return { candidates: byId.values(), residual };
     }
     const ordered: Stored[] = [];
-    for (const id of best) {
+    for (const id of selected) {
       const resource = byId.get(id);
       if (resource) {
         ordered.push(resource);
       }
     }
-    return ordered;
+    return { candidates: ordered, residual };
   }
 
   private idsFor(resourceType: string, filter: Filter): Set<string> | undefined {
@@ -322,9 +343,21 @@ function sortKey(resource: Stored, code: string): string | undefined {
   if (code === '_lastUpdated') {
     return resource.meta?.lastUpdated;
   }
-  const expression = searchParameter(resource.resourceType, code)?.expression;
+  const expression = parsedExpression(resource.resourceType, code);
   const first = expression ? evalFhirPath(expression, resource)[0] : undefined;
   return scalarKey(first);
+}
+
+const parsedExpressions = new Map<string, FhirPathAtom | undefined>();
+
+/** A search parameter's FHIRPath, parsed once (Medplum parses a string expression on every call). */
+function parsedExpression(resourceType: string, code: string): FhirPathAtom | undefined {
+  const key = `${resourceType}.${code}`;
+  if (!parsedExpressions.has(key)) {
+    const expression = searchParameter(resourceType, code)?.expression;
+    parsedExpressions.set(key, expression ? parseFhirPath(expression) : undefined);
+  }
+  return parsedExpressions.get(key);
 }
 
 function scalarKey(value: unknown): string | undefined {
