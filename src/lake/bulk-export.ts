@@ -58,7 +58,7 @@ export async function bulkExportInputs(options: BulkExportOptions): Promise<{ in
     const fileHeaders = manifest.requiresAccessToken ? options.headers : undefined;
     const inputs: Input[] = (manifest.output ?? [])
       .filter((o): o is { type?: string; url: string } => typeof o.url === 'string')
-      .map((o) => ({ key: `export\u0000${o.url}`, path: o.url, kind: 'ndjson-url', size: 0, expectedType: o.type, headers: fileHeaders }));
+      .map((o) => ({ key: `export\t${o.url}`, path: o.url, kind: 'ndjson-url', size: 0, expectedType: o.type, headers: fileHeaders }));
     return { inputs, errorFiles: (manifest.error ?? []).flatMap((e) => (e.url ? [e.url] : [])), transactionTime: manifest.transactionTime };
   }
 }

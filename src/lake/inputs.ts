@@ -74,7 +74,7 @@ export async function expandInputs(paths: readonly string[]): Promise<Input[]> {
     const kind = kindOf(path);
     if (!kind) throw new Error(`${path}: not .ndjson, .ndjson.gz, .json, .tar, .tar.gz or .tar.xz`);
     const stat = await fs.stat(path);
-    inputs.push({ key: `${path}\u0000${stat.size}\u0000${Math.floor(stat.mtimeMs)}`, path, kind, size: stat.size });
+    inputs.push({ key: `${path}\t${stat.size}\t${Math.floor(stat.mtimeMs)}`, path, kind, size: stat.size });
   }
   return inputs;
 }
