@@ -10,7 +10,9 @@
  *
  * Environment: BENCH_MONGODB_URL (default mongodb://127.0.0.1:27018/, the FerretDB of `make services`),
  * BENCH_LAKE_INPUT (default the Synthea archive), BENCH_LAKE_SKIP_IMPORT=1 (reuse the database),
- * BENCH_DURATION (seconds per query measurement, 10), BENCH_CONNECTIONS (8), BENCH_PATIENTS (16).
+ * BENCH_DURATION (seconds per query measurement, 10), BENCH_CONNECTIONS (8), BENCH_PATIENTS (16);
+ * for import experiments BENCH_LAKE_BATCH_SIZE, BENCH_LAKE_CONCURRENCY, BENCH_LAKE_INDEXES (first|after|none)
+ * (the importer's options) and BENCH_LAKE_SKIP_QUERIES=1.
  * Prints the figures and writes bench/results/lake.json.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -52,7 +54,16 @@ async function runImport(): Promise<{ report: ImportReport; server: ServerTime }
   await client.connect();
   try {
     await client.db().dropDatabase();
-    const report = await importLake({ url, paths: [input], client, progress: process.stderr, progressIntervalMs: 10_000 });
+    const report = await importLake({
+      url,
+      paths: [input],
+      client,
+      progress: process.stderr,
+      progressIntervalMs: 10_000,
+      batchSize: env.BENCH_LAKE_BATCH_SIZE ? num('BENCH_LAKE_BATCH_SIZE', 1000) : undefined,
+      concurrency: env.BENCH_LAKE_CONCURRENCY ? num('BENCH_LAKE_CONCURRENCY', 2) : undefined,
+      indexes: env.BENCH_LAKE_INDEXES as 'first' | 'after' | 'none' | undefined,
+    });
     return { report, server };
   } finally {
     await client.close();
@@ -150,6 +161,7 @@ async function main(): Promise<void> {
       `  server (sum of command round trips, overlapping) ${Math.round(server.ms)} ms over ${server.commands} commands; driver (write wall time minus server) ${Math.round(driverMs)} ms\n`,
     );
   }
+  if (env.BENCH_LAKE_SKIP_QUERIES === '1') return;
   const queries = await runQueries();
   process.stdout.write(`patient summary against the lake: ${JSON.stringify(queries)}\n`);
   const dir = join(projectRoot(), 'bench', 'results');

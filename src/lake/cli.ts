@@ -4,7 +4,7 @@ import { bulkExportInputs } from './bulk-export';
 import { formatReport, importLake } from './import';
 
 export const LAKE_USAGE = `  healthgraph lake import --url mongodb://HOST:PORT/DB [PATH…] [--from-fhir URL [--type T,…]]
-                         [--batch-size 1000] [--concurrency 2] [--force] [--quiet]
+                         [--batch-size 1000] [--concurrency 2] [--indexes first|after|none] [--force] [--quiet]
         load FHIR NDJSON (.ndjson, .ndjson.gz), Bundles (.json), folders and archives (.tar, .tar.gz, .tar.xz)
         into the lake; idempotent and resumable (re-run the same command after a crash)`;
 
@@ -16,6 +16,11 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new LakeUsageError(`--${name} must be a positive whole number (got "${value}")`);
   return n;
+}
+
+function indexesOption(value: string | undefined): 'first' | 'after' | 'none' | undefined {
+  if (value === undefined || value === 'first' || value === 'after' || value === 'none') return value;
+  throw new LakeUsageError(`--indexes must be first, after or none (got "${value}")`);
 }
 
 /** Runs `lake …`; returns the exit status (1 when some input had errors). */
@@ -33,6 +38,7 @@ export async function lakeCommand(argv: string[]): Promise<number> {
       type: { type: 'string' },
       'batch-size': { type: 'string' },
       concurrency: { type: 'string' },
+      indexes: { type: 'string' },
       force: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
     },
@@ -58,6 +64,7 @@ export async function lakeCommand(argv: string[]): Promise<number> {
     inputs,
     batchSize: positiveInt('batch-size', values['batch-size'], 1000),
     concurrency: positiveInt('concurrency', values.concurrency, 2),
+    indexes: indexesOption(values.indexes),
     force: values.force,
     progress,
   });

@@ -21,6 +21,11 @@ export interface WriteCounts {
 
 export interface WriterOptions {
   concurrency: number;
+  /**
+   * Create each collection's indexes before its first write (false: the caller creates them after
+   * the load with `ensureIndexes`, or not at all).
+   */
+  indexesFirst?: boolean;
   /** Called for write errors other than "kept" (e.g. a document the server rejects). */
   onFailure?: (doc: LakeDocument, message: string) => void;
 }
@@ -119,7 +124,8 @@ export class LakeWriter {
     }
   }
 
-  private async ensureIndexes(type: string): Promise<void> {
+  /** Creates the layout's missing indexes on a collection (once per writer). */
+  async ensureIndexes(type: string): Promise<void> {
     if (this.indexed.has(type)) return;
     this.indexed.add(type);
     // Only the missing ones: FerretDB 1.24 drops the connection (a server-side panic) when
@@ -137,7 +143,7 @@ export class LakeWriter {
   }
 
   private async writeType(type: string, docs: LakeDocument[]): Promise<void> {
-    await this.ensureIndexes(type);
+    if (this.options.indexesFirst) await this.ensureIndexes(type);
     const collection = this.db.collection<LakeDocument>(collectionOf(type));
     const existing: LakeDocument[] = [];
     try {
