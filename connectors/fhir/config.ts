@@ -11,6 +11,12 @@ export const fhirSourceSchema = z
     auth: fhirAuthSchema.default({ type: 'none' }).describe('How to authenticate to the server: none | bearer | smart-backend | aws-sigv4'),
     timeoutMs: z.number().int().min(100).max(120_000).default(5000).describe('Limit for one upstream request attempt, in ms'),
     pageSize: z.number().int().min(10).max(5000).default(1000).describe('Largest `_count` sent when fetching many records'),
+    batch: z
+      .enum(['auto', 'on', 'off'])
+      .default('auto')
+      .describe(
+        'Send the reads and searches of one request level to this source as one FHIR `batch` Bundle; `auto`: when the CapabilityStatement lists `batch` (needs `paging: offset`)',
+      ),
     paging: z.enum(['offset', 'links']).default('offset').describe('`offset`: the server supports `_offset`; `links`: page only by following `next` links'),
     maxConnections: z.number().int().min(1).max(1024).default(64).describe('Keep-alive connections to the server'),
     retry: z

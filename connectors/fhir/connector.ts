@@ -20,10 +20,12 @@ import { capabilitiesFrom, defaultCapabilities, readCapabilityStatement } from '
 import type { FhirSourceConfig } from './config';
 import { FhirHttpClient, FhirHttpError } from './http';
 import { buildSearch, sortParam } from './query';
+import { advertisesBatch, countOf, nextByOffset, RequestBatcher, type BatchedAnswer } from './batch';
 
 /** The transport the connector needs; FhirHttpClient in production. */
 export interface FhirTransport {
   getJson(pathOrUrl: string, ctx: CallContext): Promise<unknown>;
+  postJson(path: string, body: unknown, ctx: CallContext): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,8 @@ export class FhirConnector implements Connector {
   private readonly transport: FhirTransport;
   private caps: SourceCapabilities = { types: {} };
   private lastStatus?: { at: number; status: Promise<SourceStatus> };
+  /** Set when the server takes `batch` Bundles: a request's searches to this source then travel together. */
+  private batcher?: RequestBatcher;
 
   constructor(
     private readonly config: FhirSourceConfig,
@@ -69,6 +73,8 @@ export class FhirConnector implements Connector {
     try {
       const statement = await this.transport.getJson('metadata', { requestId: 'startup' });
       const listed = readCapabilityStatement(statement);
+      const batch = this.config.batch === 'on' || (this.config.batch === 'auto' && advertisesBatch(statement));
+      this.batcher = batch && this.config.paging === 'offset' ? new RequestBatcher(this.id, this.transport) : undefined;
       this.caps = listed.size > 0 ? capabilitiesFrom(listed) : defaultCapabilities();
     } catch (error) {
       this.log.warn({ source: this.id, err: (error as Error).message }, 'CapabilityStatement unavailable; assuming standard search parameters');
@@ -97,7 +103,7 @@ export class FhirConnector implements Connector {
   private async read(type: ResourceType, id: string, ctx: CallContext): Promise<SourceRecord[]> {
     if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) return [];
     try {
-      const resource = (await this.transport.getJson(`${type}/${id}`, ctx)) as FhirResource | null;
+      const resource = (await this.get(`${type}/${id}`, ctx)).body as FhirResource | null;
       return resource?.resourceType === type && resource.id === id ? [this.toRecord(type, resource)] : [];
     } catch (error) {
       if (error instanceof FhirHttpError && (error.status === 404 || error.status === 410)) return [];
@@ -155,16 +161,30 @@ export class FhirConnector implements Connector {
     let total: number | undefined;
     let pages = 0;
     while (next !== undefined) {
-      const bundle = (await this.transport.getJson(next, ctx)) as BundleLike | null;
+      const current: string = next;
+      const answer = pages === 0 ? await this.get(current, ctx) : { body: await this.transport.getJson(current, ctx), batched: false };
+      const bundle = answer.body as BundleLike | null;
       pages++;
       if (pages === 1 && typeof bundle?.total === 'number') total = bundle.total;
+      let matches = 0;
       for (const entry of bundle?.entry ?? []) {
-        if (entry.resource && entry.search?.mode !== 'include' && entry.search?.mode !== 'outcome') resources.push(entry.resource);
+        if (entry.resource && entry.search?.mode !== 'include' && entry.search?.mode !== 'outcome') {
+          resources.push(entry.resource);
+          matches++;
+        }
       }
       next = bundle?.link?.find((l) => l.relation === 'next')?.url;
+      // Entries of a batch may carry no links: a full page then means "ask for the next one".
+      if (next === undefined && answer.batched && matches > 0 && matches >= (countOf(current) ?? Infinity)) next = nextByOffset(current, matches);
       if (resources.length >= want || pages >= 1000) break;
     }
     return { resources, total, hasNext: next !== undefined };
+  }
+
+  /** A read or a search's first page: batched with this request's other calls when the server takes batches. */
+  private async get(path: string, ctx: CallContext): Promise<BatchedAnswer> {
+    if (this.batcher) return this.batcher.get(path, ctx);
+    return { body: await this.transport.getJson(path, ctx), batched: false };
   }
 
   private toRecord(type: ResourceType, resource: FhirResource): SourceRecord {

@@ -20,8 +20,13 @@ export interface RecordedUpstream {
 export interface RecordingProxy {
   /** The FHIR base URL to configure a source with, e.g. `http://127.0.0.1:40123/fhir`. */
   url: string;
-  /** Every request forwarded so far, oldest first. */
+  /**
+   * Every request the gateway made, oldest first; the entries of a FHIR `batch` Bundle count one
+   * each, as the searches they are.
+   */
   requests: RecordedUpstream[];
+  /** Every HTTP request forwarded (a batch Bundle is one). */
+  http: RecordedUpstream[];
   /** Requests other than `metadata` (CapabilityStatement reads and health probes). */
   searches(): RecordedUpstream[];
   /** Forgets what was recorded so far. */
@@ -44,6 +49,7 @@ export async function startRecordingProxy(upstream: string = fhirUrl()): Promise
   const basePath = target.pathname.replace(/\/+$/, '');
   const agent = new Agent({ keepAlive: true, maxSockets: 32 });
   const requests: RecordedUpstream[] = [];
+  const http: RecordedUpstream[] = [];
   let clientBase = '';
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
@@ -52,7 +58,10 @@ export async function startRecordingProxy(upstream: string = fhirUrl()): Promise
       res.writeHead(404).end();
       return;
     }
-    requests.push(record(req.method ?? 'GET', url.slice(basePath.length + 1)));
+    const rest = url.slice(basePath.length + 1);
+    http.push(record(req.method ?? 'GET', rest));
+    const isBatch = req.method === 'POST' && (rest === '' || rest.startsWith('?'));
+    if (!isBatch) requests.push(record(req.method ?? 'GET', rest));
     const headers = { ...req.headers, host: target.host };
     delete headers['accept-encoding'];
     const forward = httpRequest({ agent, hostname: target.hostname, port: target.port, method: req.method, path: url, headers }, (up) => {
@@ -72,7 +81,23 @@ export async function startRecordingProxy(upstream: string = fhirUrl()): Promise
       if (!res.headersSent) res.writeHead(502).end();
       else res.destroy();
     });
-    req.pipe(forward);
+    if (!isBatch) {
+      req.pipe(forward);
+      return;
+    }
+    // A FHIR batch: record each entry as the request it stands for, then forward the body as is.
+    const body: Buffer[] = [];
+    req.on('data', (c: Buffer) => body.push(c));
+    req.on('end', () => {
+      const text = Buffer.concat(body).toString('utf8');
+      try {
+        const bundle = JSON.parse(text) as { entry?: { request?: { method?: string; url?: string } }[] };
+        for (const entry of bundle.entry ?? []) requests.push(record(entry.request?.method ?? 'GET', entry.request?.url ?? ''));
+      } catch {
+        requests.push(record('POST', rest));
+      }
+      forward.end(text);
+    });
   };
 
   const server = createServer({ keepAlive: true }, handle);
@@ -85,8 +110,12 @@ export async function startRecordingProxy(upstream: string = fhirUrl()): Promise
   return {
     url: clientBase,
     requests,
+    http,
     searches: () => requests.filter((r) => r.type !== 'metadata'),
-    clear: () => void requests.splice(0, requests.length),
+    clear: () => {
+      requests.splice(0, requests.length);
+      http.splice(0, http.length);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         agent.destroy();
