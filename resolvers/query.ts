@@ -1,4 +1,5 @@
-import { RESOURCE_TYPES, type Criterion, type ResourceType, type SourceRecord } from '../connectors/types';
+import { GraphQLObjectType, type GraphQLSchema } from 'graphql';
+import { type Criterion, type ResourceType, type SourceRecord } from '../connectors/types';
 import type { GatewayContext } from '../src/context';
 import type { Part } from '../src/data/connection';
 import { badInput } from '../src/errors';
@@ -10,8 +11,6 @@ import { isFhirDate } from '../src/model/dates';
 import { personCollapse } from '../src/unified/collapses';
 import { unifyPerson, unifyRecord } from '../src/unified/patient';
 
-/** Resource types the graph has object types for; others (Consent, PractitionerRole) are read only inside the gateway. */
-const GRAPH_TYPES = new Set<ResourceType>(RESOURCE_TYPES.filter((t) => t !== 'Consent' && t !== 'PractitionerRole'));
 
 const GENDER: Record<string, string> = { MALE: 'male', FEMALE: 'female', OTHER: 'other', UNKNOWN: 'unknown' };
 
@@ -42,10 +41,10 @@ export function patientCriteria(filter: PatientFilter | null | undefined): Crite
   return criteria;
 }
 
-/** A record by gateway id, or null when the id is unknown, malformed, of another type, or not visible. */
-async function byGatewayId(ctx: GatewayContext, id: string, types?: readonly ResourceType[]): Promise<SourceRecord | null> {
+/** A record by gateway id, or null when the id is unknown, malformed, of a type not accepted, or not visible. */
+async function byGatewayId(ctx: GatewayContext, id: string, accepts: (type: ResourceType) => boolean): Promise<SourceRecord | null> {
   const decoded = tryDecodeId(id);
-  if (!decoded || !GRAPH_TYPES.has(decoded.type) || (types && !types.includes(decoded.type)) || !ctx.data.registry.get(decoded.source)) return null;
+  if (!decoded || !accepts(decoded.type) || !ctx.data.registry.get(decoded.source)) return null;
   return ctx.data.get(decoded.source, decoded.type, decoded.id);
 }
 
@@ -54,27 +53,32 @@ async function byGatewayId(ctx: GatewayContext, id: string, types?: readonly Res
  * record's id gives the person that record belongs to.
  */
 async function patientById(ctx: GatewayContext, id: string): Promise<SourceRecord | null> {
-  if (!ctx.identity) return byGatewayId(ctx, id, ['Patient']);
+  if (!ctx.identity) return byGatewayId(ctx, id, isPatient);
   const person = tryDecodePersonId(id);
   if (person) return unifyPerson(ctx, person);
-  const record = await byGatewayId(ctx, id, ['Patient']);
+  const record = await byGatewayId(ctx, id, isPatient);
   return record && unifyRecord(ctx, record);
 }
 
 /** Any node by id; a unified patient id names its person (source record ids still give the record, as Relay expects). */
-async function nodeById(ctx: GatewayContext, id: string): Promise<SourceRecord | null> {
+async function nodeById(ctx: GatewayContext, id: string, schema: GraphQLSchema): Promise<SourceRecord | null> {
   const person = ctx.identity ? tryDecodePersonId(id) : undefined;
-  return person ? unifyPerson(ctx, person) : byGatewayId(ctx, id);
+  return person ? unifyPerson(ctx, person) : byGatewayId(ctx, id, (type) => hasObjectType(schema, type));
 }
+
+const isPatient = (type: ResourceType): boolean => type === 'Patient';
+
+/** Types the gateway reads only internally (Consent, PractitionerRole) have no object type in the graph. */
+const hasObjectType = (schema: GraphQLSchema, type: ResourceType): boolean => schema.getType(type) instanceof GraphQLObjectType;
 
 export const queryResolvers: Resolvers = {
   Query: {
     patient: (_, { id }, ctx) => patientById(ctx, id),
-    encounter: (_, { id }, ctx) => byGatewayId(ctx, id, ['Encounter']),
-    node: (_, { id }, ctx) => nodeById(ctx, id),
-    nodes: (_, { ids }, ctx) => {
+    encounter: (_, { id }, ctx) => byGatewayId(ctx, id, (type) => type === 'Encounter'),
+    node: (_, { id }, ctx, info) => nodeById(ctx, id, info.schema),
+    nodes: (_, { ids }, ctx, info) => {
       if (ids.length > 100) throw badInput('"ids" takes at most 100 ids', { argument: 'ids' });
-      return Promise.all(ids.map((id) => nodeById(ctx, id)));
+      return Promise.all(ids.map((id) => nodeById(ctx, id, info.schema)));
     },
     patients: (_, args, ctx, info) => {
       const sort = patientSort(args.orderBy);
