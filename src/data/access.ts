@@ -262,11 +262,8 @@ export class DataAccess {
       this.options.call,
     );
     if (result.records.length > limit || result.hasMore) return undefined;
-    let records = await this.options.policy.filter(result.records);
-    this.prime(records);
-    if (plan.residual.length > 0) records = records.filter((r) => matchesAll(r.resource, r.type, plan.residual));
-    if (!plan.sortPushed) records = [...records].sort(comparator(part.request.sort));
-    return records;
+    const records = await this.admit(result.records, plan.residual);
+    return plan.sortPushed ? records : [...records].sort(comparator(part.request.sort));
   }
 
   private async loadPage(key: PageKey): Promise<PartPage> {
@@ -331,15 +328,23 @@ export class DataAccess {
       );
       sourceOffset += result.records.length;
       exhausted = !result.hasMore || result.records.length === 0;
-      let records = plan.residual.length > 0 ? result.records.filter((r) => matchesAll(r.resource, r.type, plan.residual)) : result.records;
-      records = await this.options.policy.filter(records);
-      this.prime(records);
-      kept.push(...records);
+      kept.push(...(await this.admit(result.records, plan.residual)));
       chunk = Math.min(chunk * 4, this.options.maxBatchRecords);
     }
     const records = kept.slice(key.offset, key.offset + key.limit);
     const hasMore = kept.length > key.offset + key.limit || !exhausted;
     return { key: part.key, offset: key.offset, records, hasMore, total: exhausted ? kept.length : key.offset + records.length + (hasMore ? 1 : 0) };
+  }
+
+  /**
+   * What the gateway keeps of records a source returned: those matching the criteria the source
+   * could not apply, then those the policy lets through; these are cached for later reads by id.
+   */
+  private async admit(records: SourceRecord[], residual: readonly Criterion[]): Promise<SourceRecord[]> {
+    const matching = residual.length > 0 ? records.filter((r) => matchesAll(r.resource, r.type, residual)) : records;
+    const visible = await this.options.policy.filter(matching);
+    this.prime(visible);
+    return visible;
   }
 
   private prime(records: SourceRecord[]): void {
