@@ -3,6 +3,8 @@
  * are, an in-process gateway over them, and direct FHIR reads from the peer so expectations are
  * computed independently of the gateway.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { ResourceType } from '../../connectors/types';
 import { parseConfig } from '../../src/config/load';
@@ -12,6 +14,13 @@ import { createLogger } from '../../src/logger';
 import { createGateway, type Gateway } from '../../src/server/gateway';
 
 /** The FHIR peer's base URL, e.g. `http://127.0.0.1:8081/fhir`. */
+/**
+ * Whether the test FHIR peer holds the Synthea bundles of ../shared/data (scripts/services.sh loads
+ * them when present, and healthgraph's generated population otherwise). Tests that look for
+ * records only Synthea has skip without it.
+ */
+export const peerHasSynthea: boolean = existsSync(join(__dirname, '..', '..', '..', 'shared', 'data', 'synthea-r4-bundles.tar.xz'));
+
 export function fhirUrl(): string {
   return (process.env.HG_TEST_FHIR_URL ?? 'http://127.0.0.1:8081/fhir').replace(/\/+$/, '');
 }
