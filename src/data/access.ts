@@ -312,7 +312,9 @@ export class DataAccess {
     const needed = key.offset + key.limit;
     const kept: SourceRecord[] = [];
     let sourceOffset = 0;
-    let chunk = Math.max(50, needed * 2);
+    // Residual criteria may reject many records, so ask for twice the page at once; a policy that
+    // only post-filters (consent, labels) rarely removes any, so the page itself comes first.
+    let chunk = plan.residual.length > 0 ? Math.max(50, needed * 2) : needed;
     let exhausted = false;
     while (kept.length < needed && !exhausted) {
       if (sourceOffset >= this.options.maxBatchRecords) {
