@@ -3,19 +3,24 @@
  *
  * Question: the first 50 patients, each with their conditions of one SNOMED CT code, their visits
  * and their drug exposures (50 per list). Asked (a) as one GraphQL request to a gateway (its own
- * process) over an OMOP source, and (b) as hand-written SQL over one pg/mysql2/better-sqlite3
- * connection: the patients, then the three lists for all of them with `IN (…)` — the plan a careful
- * engineer would write. Reports SQL statements per GraphQL request, latency p50/p95 of each (one
- * request at a time), their ratio, and the gateway's req/s under load.
+ * process) over an OMOP source, and (b) as hand-written SQL over the same driver: the patients,
+ * then the three lists for all of them with `IN (…)`, ranked per patient in the database — the
+ * plan a careful engineer would write — turned into the same JSON answer, which is checked to be
+ * equal to the gateway's. Reports SQL statements per GraphQL request, latency p50/p95 of each (one
+ * request at a time), their ratio, the gateway's floor (a request that fetches nothing), and its
+ * req/s under load.
  *
- * Env: BENCH_SQL_DB=postgres|mariadb|sqlite (default postgres), BENCH_SQL_SECONDS (default 10).
+ * Env: BENCH_SQL_DB=postgres|mariadb|sqlite (default postgres), BENCH_SQL_SECONDS (default 10; 0 skips the load run), BENCH_PROFILE=1
+ * (a V8 CPU profile of the gateway in bench/results/profiles; read it with dist/bench/profile-summary.js).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDriver } from '../connectors/sql/dialects';
-import type { SqlDriver } from '../connectors/sql/dialects/types';
+import type { Row, SqlDriver } from '../connectors/sql/dialects/types';
+import { tryDecodeId } from '../src/ids';
+import { isDeepStrictEqual } from 'node:util';
 import { connectionUrl, findRepoRoot, NAMESPACE, type SqlDb } from '../test/peers/sql/config';
 import { measure } from './load';
 import { machineFacts } from './machine';
@@ -49,8 +54,39 @@ function cohortQuery(code: string): string {
     medications(first: 50) { edges { node { ... on MedicationRequest { id authoredOn medicationCodeableConcept { coding { system code } } } } } } } } } }`;
 }
 
-/** The same question in hand-written SQL: 4 statements, the lists for all 50 patients at once. */
-async function handWritten(driver: SqlDriver, schema: string | undefined, code: string): Promise<number> {
+const OHDSI = 'https://fhir-terminology.ohdsi.org';
+/** The vocabularies of the concepts this question meets, and their FHIR system URIs (as the omop preset has them). */
+const SYSTEMS: Record<string, string> = { SNOMED: 'http://snomed.info/sct', RxNorm: 'http://www.nlm.nih.gov/research/umls/rxnorm' };
+
+type Json = Record<string, unknown>;
+const text = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
+const day = (v: unknown): string | null => (v === null || v === undefined ? null : String(v).slice(0, 10));
+const codings = (conceptId: unknown, vocabulary: unknown, code: unknown): Json | null => {
+  const id = text(conceptId);
+  if (id === undefined || id === '0') return null;
+  const uri = SYSTEMS[String(vocabulary)];
+  return { coding: uri && code !== null ? [{ system: uri, code: String(code) }, { system: OHDSI, code: id }] : [{ system: OHDSI, code: id }] };
+};
+const edges = (nodes: Json[] | undefined): Json => ({ edges: (nodes ?? []).map((node) => ({ node })) });
+function byPerson(rows: Row[], node: (row: Row) => Json): Map<string, Json[]> {
+  const out = new Map<string, Json[]>();
+  for (const row of rows) {
+    const key = String(row.person_id);
+    const list = out.get(key);
+    if (list) list.push(node(row));
+    else out.set(key, [node(row)]);
+  }
+  return out;
+}
+
+/**
+ * The same question in hand-written SQL, answered as the client gets it: 4 statements (the
+ * patients, then each list for all of them at once, first 50 per patient with ROW_NUMBER() in the
+ * database, in the gateway's order: date descending, missing dates last, then id), the rows
+ * grouped into the same nested JSON and serialized. `rowsOnly` stops after the statements and
+ * fetches every row of the lists (the baseline of earlier runs).
+ */
+async function handWritten(driver: SqlDriver, schema: string | undefined, code: string, rowsOnly = false): Promise<{ rows: number; answer?: string }> {
   const d = driver.dialect;
   const t = (name: string): string => (schema && d.name !== 'sqlite' ? `${d.quote(schema)}.${d.quote(name)}` : d.quote(name));
   const ph = (n: number): string => d.placeholder(n);
@@ -58,25 +94,74 @@ async function handWritten(driver: SqlDriver, schema: string | undefined, code: 
   const ids = people.map((p) => p.person_id);
   const list = (from: number): string => (d.name === 'postgres' ? `= ANY(${ph(from)})` : `IN (${ids.map((_, i) => ph(from + i)).join(', ')})`);
   const idParams = d.name === 'postgres' ? [ids] : ids;
+  // "first 50 per patient, newest first": ranked inside the database unless rowsOnly.
+  const firstPer = (select: string, date: string, id: string): string =>
+    rowsOnly
+      ? select
+      : `SELECT * FROM (${select.replace(/^SELECT /, `SELECT ROW_NUMBER() OVER (PARTITION BY person_id ORDER BY (CASE WHEN ${date} IS NULL THEN 1 ELSE 0 END), ${date} DESC, ${id}) AS rn, `)}) ranked WHERE rn <= 50 ORDER BY person_id, rn`;
   const [conditions, visits, drugs] = await Promise.all([
     driver.query(
-      `SELECT o.condition_occurrence_id, o.person_id, o.condition_start_date, c.concept_code, c.vocabulary_id FROM ${t('condition_occurrence')} o
-        JOIN ${t('concept')} c ON c.concept_id = o.condition_concept_id
-        WHERE c.vocabulary_id = ${ph(1)} AND c.concept_code = ${ph(2)} AND o.person_id ${list(3)} ORDER BY o.person_id, o.condition_start_date DESC`,
+      firstPer(
+        `SELECT o.condition_occurrence_id, o.person_id, o.condition_start_date, o.condition_concept_id, c.concept_code, c.vocabulary_id FROM ${t('condition_occurrence')} o
+          JOIN ${t('concept')} c ON c.concept_id = o.condition_concept_id WHERE c.vocabulary_id = ${ph(1)} AND c.concept_code = ${ph(2)} AND o.person_id ${list(3)}`,
+        'condition_start_date',
+        'condition_occurrence_id',
+      ),
       ['SNOMED', code, ...idParams],
     ),
-    driver.query(`SELECT visit_occurrence_id, person_id, visit_start_date, visit_end_date FROM ${t('visit_occurrence')} WHERE person_id ${list(1)} ORDER BY person_id, visit_start_date DESC`, idParams),
     driver.query(
-      `SELECT d.drug_exposure_id, d.person_id, d.drug_exposure_start_date, c.concept_code, c.vocabulary_id FROM ${t('drug_exposure')} d
-        LEFT JOIN ${t('concept')} c ON c.concept_id = d.drug_concept_id WHERE d.person_id ${list(1)} ORDER BY d.person_id, d.drug_exposure_start_date DESC`,
+      firstPer(`SELECT visit_occurrence_id, person_id, visit_start_date, visit_end_date FROM ${t('visit_occurrence')} WHERE person_id ${list(1)}`, 'visit_start_date', 'visit_occurrence_id'),
+      idParams,
+    ),
+    driver.query(
+      firstPer(
+        `SELECT d.drug_exposure_id, d.person_id, d.drug_exposure_start_date, d.drug_type_concept_id, d.drug_concept_id, c.concept_code, c.vocabulary_id FROM ${t('drug_exposure')} d
+          LEFT JOIN ${t('concept')} c ON c.concept_id = d.drug_concept_id WHERE d.person_id ${list(1)}`,
+        'drug_exposure_start_date',
+        'drug_exposure_id',
+      ),
       idParams,
     ),
   ]);
-  return people.length + conditions.length + visits.length + drugs.length;
+  const rows = people.length + conditions.length + visits.length + drugs.length;
+  if (rowsOnly) return { rows };
+  const conditionsOf = byPerson(conditions, (r) => ({ id: String(r.condition_occurrence_id), onsetDateTime: day(r.condition_start_date), code: codings(r.condition_concept_id, r.vocabulary_id, r.concept_code) }));
+  const visitsOf = byPerson(visits, (r) => ({
+    id: String(r.visit_occurrence_id),
+    period: r.visit_start_date === null && r.visit_end_date === null ? null : { start: day(r.visit_start_date), end: day(r.visit_end_date) },
+  }));
+  // Patient-reported exposures (type 32865) are MedicationStatements: the question selects no field of those.
+  const drugsOf = byPerson(drugs, (r) =>
+    Number(r.drug_type_concept_id) === 32865
+      ? {}
+      : { id: String(r.drug_exposure_id), authoredOn: day(r.drug_exposure_start_date), medicationCodeableConcept: codings(r.drug_concept_id, r.vocabulary_id, r.concept_code) },
+  );
+  const answer = {
+    data: {
+      patients: {
+        edges: people.map((p) => {
+          const id = String(p.person_id);
+          return { node: { id, birthDate: day(p.birth_datetime), conditions: edges(conditionsOf.get(id)), encounters: edges(visitsOf.get(id)), medications: edges(drugsOf.get(id)) } };
+        }),
+      },
+    },
+  };
+  return { rows, answer: JSON.stringify(answer) };
+}
+
+/** The gateway's answer with its opaque ids replaced by the record ids they carry, for comparing with the hand-written one. */
+function withRecordIds(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withRecordIds);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'id' && typeof v === 'string' ? (tryDecodeId(v)?.id ?? v) : withRecordIds(v)]));
 }
 
 async function startGateway(configFile: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'healthgraph'), 'serve', '--config', configFile, '--port', String(PORT)], {
+  const profile =
+    process.env.BENCH_PROFILE === '1'
+      ? ['--cpu-prof', '--cpu-prof-dir', join(ROOT, 'bench', 'results', 'profiles'), '--cpu-prof-name', `gateway-sql-${Date.now()}.cpuprofile`]
+      : [];
+  const child = spawn(process.execPath, [...profile, join(ROOT, 'bin', 'healthgraph'), 'serve', '--config', configFile, '--port', String(PORT)], {
     env: { ...process.env, LOG_LEVEL: 'error', NODE_ENV: 'development' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -111,21 +196,31 @@ async function main(): Promise<void> {
   const gateway = await startGateway(configFile);
   try {
     const body = JSON.stringify({ query: cohortQuery(code) });
-    const ask = async (): Promise<{ upstream: number; records: number }> => {
+    const ask = async (): Promise<{ upstream: number; records: number; text: string }> => {
       const res = await fetch(`http://127.0.0.1:${PORT}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       const text = await res.text();
       if (!res.ok || text.includes('"errors"')) throw new Error(`GraphQL request failed: ${text.slice(0, 300)}`);
-      return { upstream: Number(res.headers.get('x-upstream-requests')), records: (text.match(/"id":/g) ?? []).length };
+      return { upstream: Number(res.headers.get('x-upstream-requests')), records: (text.match(/"id":/g) ?? []).length, text };
     };
     const sample = await ask();
-    const handRecords = await handWritten(driver, schema, code);
+    const hand = await handWritten(driver, schema, code);
+    // Same question, same data, same answer: the comparison is void otherwise.
+    if (!isDeepStrictEqual(withRecordIds(JSON.parse(sample.text)), JSON.parse(hand.answer!))) throw new Error('the hand-written answer differs from the gateway\'s');
+    const rowsOnly = await handWritten(driver, schema, code, true);
     const n = 200;
     const gw = await timed(n, ask);
     const sql = await timed(n, () => handWritten(driver, schema, code));
-    const load = await measure(
-      { url: `http://127.0.0.1:${PORT}`, requests: [{ method: 'POST', path: '/graphql', body }], pids: { gateway: gateway.pid } },
-      { connections: 8, durationSeconds: SECONDS, warmupSeconds: 2 },
-    );
+    const sqlRowsOnly = await timed(n, () => handWritten(driver, schema, code, true));
+    // What any request to the gateway costs: HTTP, parsing, validation, the response, nothing fetched.
+    const trivial = JSON.stringify({ query: '{ __typename }' });
+    const floor = await timed(n, () => fetch(`http://127.0.0.1:${PORT}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: trivial }).then((r) => r.text()));
+    const load =
+      SECONDS > 0
+        ? await measure(
+            { url: `http://127.0.0.1:${PORT}`, requests: [{ method: 'POST', path: '/graphql', body }], pids: { gateway: gateway.pid } },
+            { connections: 8, durationSeconds: SECONDS, warmupSeconds: 2 },
+          )
+        : undefined;
     const report = {
       benchmark: 'sql-omop-cohort',
       command: `BENCH_SQL_DB=${DB} node dist/bench/sql.js`,
@@ -136,17 +231,30 @@ async function main(): Promise<void> {
         sqlStatementsPerRequest: sample.upstream,
         typesTimesLevels: 'Patient (level 1); Condition, Encounter, MedicationRequest, MedicationStatement (level 2): goal <= 5',
         objectsReturned: sample.records,
+        responseBytes: Buffer.byteLength(sample.text),
         latencyMs: gw,
-        load: { connections: 8, seconds: SECONDS, requestsPerSecond: load.reqPerSec, upstreamPerRequest: load.upstreamRequests, latencyMs: load.latencyMs, errors: load.errors + load.non2xx + load.graphqlErrors, cpu: load.cpu },
+        load: load && { connections: 8, seconds: SECONDS, requestsPerSecond: load.reqPerSec, upstreamPerRequest: load.upstreamRequests, latencyMs: load.latencyMs, errors: load.errors + load.non2xx + load.graphqlErrors, cpu: load.cpu },
       },
-      handWrittenSql: { statements: 4, rowsReturned: handRecords, latencyMs: sql },
+      gatewayFloor: { query: '{ __typename }', latencyMs: floor },
+      handWrittenSql: {
+        statements: 4,
+        rowsReturned: hand.rows,
+        answerBytes: Buffer.byteLength(hand.answer!),
+        sameAnswer: true,
+        latencyMs: sql,
+        note: 'first 50 per patient ranked in SQL, rows grouped into the same nested JSON and serialized, in process (no HTTP)',
+      },
+      handWrittenSqlRowsOnly: { statements: 4, rowsReturned: rowsOnly.rows, latencyMs: sqlRowsOnly, note: 'every row of the lists, no answer built (the baseline of earlier runs)' },
       ratioP50: round(gw.p50 / sql.p50),
       ratioP95: round(gw.p95 / sql.p95),
+      ratioP50RowsOnly: round(gw.p50 / sqlRowsOnly.p50),
       goal: 'gateway p50 <= 2x hand-written SQL p50; <= 1 statement per type per level',
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {
+    const exited = new Promise((resolve) => gateway.once('exit', resolve));
     gateway.kill('SIGTERM');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]); // the profile is written on exit
     await driver.close();
   }
 }
