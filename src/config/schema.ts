@@ -46,6 +46,10 @@ export const serverSchema = z
     persistedQueries: z.boolean().default(true).describe('Automatic persisted queries (APQ)'),
     csrfPrevention: z.boolean().default(true).describe('Reject GET and simple POST requests that browsers could send cross-site'),
     examplesDir: z.string().optional().describe('Folder of example `.graphql` queries shown in the playground; default: the bundled docs/examples'),
+    executor: z
+      .enum(['jit', 'graphql-js'])
+      .default('jit')
+      .describe('Query execution engine: `jit` compiles each distinct operation once (graphql-jit); `graphql-js` is the reference engine'),
   })
   .strict();
 

@@ -11,6 +11,7 @@ import { HealthgraphError } from '../errors';
 import { checkCost, operationDepth, staticLimitRules } from './limits';
 import type { Security } from './security';
 import type { Metrics } from './metrics';
+import { executingGateway, QueryExecutor } from './executor';
 
 /**
  * Cost for every request; per-client limits (a client's `maxCost` / `maxDepth` can only lower the
@@ -67,8 +68,9 @@ export function introspectionEnabled(config: GatewayConfig): boolean {
 }
 
 export function createApollo(schema: GraphQLSchema, config: GatewayConfig, log: Logger, metrics: Metrics, security: Security): ApolloServer<GatewayContext> {
+  // Apollo parses, validates and runs the plugins; the executor runs the operation (see executor.ts).
   return new ApolloServer<GatewayContext>({
-    schema,
+    gateway: executingGateway(schema, new QueryExecutor(schema, config.server.executor)),
     introspection: introspectionEnabled(config),
     validationRules: staticLimitRules(config.limits),
     formatError: createErrorFormatter(log),
