@@ -14,6 +14,8 @@ export interface LoadRequest {
   path: string;
   /** JSON body of a POST. */
   body?: string;
+  /** Headers of this request on top of the defaults (JSON in, JSON out). */
+  headers?: Record<string, string>;
 }
 
 export interface LoadTarget {

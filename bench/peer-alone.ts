@@ -8,10 +8,12 @@ import type { LoadRequest } from './load';
 import { startRecorder } from './recorder';
 
 export interface RecordedSearches {
-  /** Every search, for all patients, in the order the gateway sent them. */
+  /** Every request, for all patients, in the order the gateway sent them (GET searches and POST batch Bundles). */
   requests: LoadRequest[];
-  /** Searches per question, averaged over the patients. */
+  /** HTTP requests per question, averaged over the patients. */
   perQuestion: number;
+  /** Searches per question, counting each entry of a batch Bundle. */
+  searchesPerQuestion: number;
   /** Searches per question by resource type. */
   byType: Record<string, number>;
 }
@@ -19,6 +21,17 @@ export interface RecordedSearches {
 /** `/fhir/Observation?…` → Observation; `/fhir/Patient/123` → Patient. */
 function typeOf(path: string, basePath: string): string {
   return path.slice(basePath.length).replace(/^\/+/, '').split(/[/?]/, 1)[0] ?? '?';
+}
+
+/** The resource types a request searches: one for a GET, one per entry of a batch Bundle. */
+function searchTypes(r: LoadRequest, base: string): string[] {
+  if (r.method === 'GET') return [typeOf(r.path, base)];
+  try {
+    const bundle = JSON.parse(r.body ?? '{}') as { entry?: { request?: { url?: string } }[] };
+    return (bundle.entry ?? []).map((e) => typeOf('/' + (e.request?.url ?? '?'), ''));
+  } catch {
+    return ['?'];
+  }
 }
 
 /**
@@ -41,12 +54,23 @@ export async function recordSearches(
       const res = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       await res.arrayBuffer();
       if (!res.ok) throw new Error(`recording gateway answered HTTP ${res.status}`);
-      for (const path of recorder.take()) requests.push({ method: 'GET', path });
+      for (const r of recorder.take()) requests.push(
+          r.method === 'POST'
+            ? { method: 'POST', path: r.path, body: r.body ?? '', headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' } }
+            : { method: 'GET', path: r.path },
+        );
     }
     const base = new URL(fhirUrl).pathname.replace(/\/+$/, '');
     const byType: Record<string, number> = {};
-    for (const r of requests) byType[typeOf(r.path, base)] = (byType[typeOf(r.path, base)] ?? 0) + 1 / bodies.length;
-    return { requests, perQuestion: requests.length / Math.max(1, bodies.length), byType };
+    let searches = 0;
+    for (const r of requests) {
+      for (const type of searchTypes(r, base)) {
+        byType[type] = (byType[type] ?? 0) + 1 / bodies.length;
+        searches += 1;
+      }
+    }
+    const n = Math.max(1, bodies.length);
+    return { requests, perQuestion: requests.length / n, searchesPerQuestion: searches / n, byType };
   } finally {
     await gateway.stop();
     await recorder.close();

@@ -5,19 +5,36 @@
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** One request the gateway sent: a search (GET) or a FHIR `batch` Bundle of searches (POST). */
+export interface Recorded {
+  method: 'GET' | 'POST';
+  /** Path and query. */
+  path: string;
+  /** The POST's body (a batch Bundle). */
+  body?: string;
+}
+
 export interface Recorder {
   /** FHIR base URL to give the gateway: same path as the peer's, this proxy's port. */
   url: string;
-  /** Paths (with query) of the requests seen since the last `take()`. */
-  take(): string[];
+  /** The requests seen since the last `take()`. */
+  take(): Recorded[];
   close(): Promise<void>;
 }
 
 export async function startRecorder(fhirUrl: string): Promise<Recorder> {
   const target = new URL(fhirUrl);
-  let seen: string[] = [];
+  let seen: Recorded[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    seen.push(req.url ?? '/');
+    const entry: Recorded = { method: req.method === 'POST' ? 'POST' : 'GET', path: req.url ?? '/' };
+    seen.push(entry);
+    if (entry.method === 'POST') {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        entry.body = Buffer.concat(chunks).toString('utf8');
+      });
+    }
     const upstream = request(
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
       (answer) => {

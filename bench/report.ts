@@ -20,6 +20,9 @@ export interface Goal {
 /** The FHIR REST searches the gateway made for one question, replayed against the peer alone. */
 export interface PeerAlone {
   question: Question;
+  /** HTTP requests per question (a FHIR batch Bundle of searches is one request). */
+  requestsPerQuestion: number;
+  /** Searches per question, each entry of a batch Bundle counted. */
   searchesPerQuestion: number;
   /** The same, by resource type. */
   searchesByType: Record<string, number>;
@@ -224,7 +227,7 @@ export function renderTable(record: RunRecord, questions: readonly QuestionSpec[
       pad(
         [
           `${title.slice(0, 3)} peer alone`,
-          'FHIR REST searches',
+          'FHIR REST requests',
           n(r.reqPerSec),
           n(r.latencyMs.p50),
           n(r.latencyMs.p95),
@@ -240,7 +243,8 @@ export function renderTable(record: RunRecord, questions: readonly QuestionSpec[
       ),
     );
     const types = Object.entries(alone.searchesByType).map(([t, k]) => (k === 1 ? t : `${t}×${n(k)}`));
-    lines.push(`  → the gateway's ${n(alone.searchesPerQuestion)} searches per question, replayed straight at the peer: this peer serves`);
+    const shape = alone.requestsPerQuestion === alone.searchesPerQuestion ? `${n(alone.searchesPerQuestion)} searches` : `${n(alone.searchesPerQuestion)} searches in ${n(alone.requestsPerQuestion ?? alone.searchesPerQuestion)} requests`;
+    lines.push(`  → the gateway's ${shape} per question, replayed straight at the peer: this peer serves`);
     lines.push(`    at most ${n(alone.questionsPerSecondBound)} of these questions/s to any gateway (${types.join(', ')})`);
   }
   lines.push('');

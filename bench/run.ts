@@ -140,11 +140,12 @@ async function main(): Promise<void> {
     const heaviest = questions[questions.length - 1]!;
     const bodies = patients.map((p) => requestBody(heaviest.text.gateway, endpoints.gateway.idOf(p)));
     const searches = await recordSearches(root, env, peer.url, gatewayConfig, bodies);
-    log(`measuring the peer alone on the ${searches.requests.length} searches the gateway made for ${heaviest.title}…`);
+    log(`measuring the peer alone on the ${searches.requests.length} requests the gateway made for ${heaviest.title}…`);
     const alone = await measure({ url: peer.url, requests: searches.requests, pids: { ...pids, gateway: undefined } }, settings);
     const peerAlone: PeerAlone = {
       question: heaviest.question,
-      searchesPerQuestion: searches.perQuestion,
+      requestsPerQuestion: searches.perQuestion,
+      searchesPerQuestion: searches.searchesPerQuestion,
       searchesByType: searches.byType,
       result: alone,
       questionsPerSecondBound: Math.round((alone.reqPerSec / searches.perQuestion) * 10) / 10,
