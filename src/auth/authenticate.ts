@@ -55,7 +55,7 @@ export interface Authenticator {
 
 export function createAuthenticator(config: AuthConfig, now: () => number = Date.now): Authenticator {
   if (config.mode === 'none') return { authenticate: async () => developmentPrincipal() };
-  return jwtAuthenticator(config, createVerifier(config), now);
+  return jwtAuthenticator(config, createVerifier(config, now), now);
 }
 
 function jwtAuthenticator(config: JwtAuthConfig, verifier: TokenVerifier, now: () => number): Authenticator {

@@ -50,7 +50,51 @@ export interface TokenVerifier {
   verify(token: string): Promise<JWTPayload>;
 }
 
-export function createVerifier(config: JwtAuthConfig): TokenVerifier {
+/** How long a verified token is taken on trust without checking its signature again. */
+export const VERIFIED_TOKEN_TTL_MS = 60_000;
+/** Most verified tokens remembered at once (the oldest are forgotten first). */
+export const VERIFIED_TOKEN_CAPACITY = 10_000;
+
+interface Verified {
+  payload: JWTPayload;
+  /** Until when (ms) the payload stands without a new verification. */
+  until: number;
+}
+
+/**
+ * Tokens that verified, by their exact compact serialization (header, claims and signature), so a
+ * token that differs in any byte is verified afresh. An entry stands until the earlier of the
+ * token's `exp` (plus the clock skew — the same instant jose would start refusing it) and
+ * VERIFIED_TOKEN_TTL_MS after it was verified, so a key removed from the JWKS stops working within
+ * a minute (the remote key set itself is cached for up to ten). Failures are never remembered.
+ */
+export class VerifiedTokens {
+  private readonly entries = new Map<string, Verified>();
+
+  constructor(
+    private readonly skewMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  get(token: string): JWTPayload | undefined {
+    const entry = this.entries.get(token);
+    if (!entry) return undefined;
+    if (this.now() < entry.until) return entry.payload;
+    this.entries.delete(token);
+    return undefined;
+  }
+
+  set(token: string, payload: JWTPayload): void {
+    const now = this.now();
+    const expires = typeof payload.exp === 'number' ? payload.exp * 1000 + this.skewMs : now;
+    const until = Math.min(expires, now + VERIFIED_TOKEN_TTL_MS);
+    if (until <= now) return;
+    if (this.entries.size >= VERIFIED_TOKEN_CAPACITY) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(token, { payload: Object.freeze(payload), until });
+  }
+}
+
+export function createVerifier(config: JwtAuthConfig, now: () => number = Date.now): TokenVerifier {
   const keys = keySetOf(config.jwks);
   const options = {
     issuer: config.issuer,
@@ -59,10 +103,14 @@ export function createVerifier(config: JwtAuthConfig): TokenVerifier {
     clockTolerance: config.clockSkewSeconds,
     requiredClaims: ['exp'],
   };
+  const verified = new VerifiedTokens(config.clockSkewSeconds * 1000, now);
   return {
     async verify(token) {
+      const known = verified.get(token);
+      if (known) return known;
       try {
-        const { payload } = await jwtVerify(token, keys, options);
+        const { payload } = await jwtVerify(token, keys, { ...options, currentDate: new Date(now()) });
+        verified.set(token, payload);
         return payload;
       } catch (error) {
         throw new TokenError(reasonOf(error));
