@@ -104,6 +104,9 @@ export function existenceSensitive(type: ResourceType): boolean {
   return IDENTITY_ELEMENTS[type] !== undefined;
 }
 
+/** Codes whose labels `LabelIndex` remembers (a code system's worth; the memo starts over when full). */
+const MEMO_SIZE = 50_000;
+
 interface Matcher {
   prefix: string;
   labels: string[];
@@ -112,6 +115,7 @@ interface Matcher {
 export class LabelIndex {
   private readonly exact = new Map<string, string[]>();
   private readonly prefixes: Matcher[] = [];
+  private readonly memo = new Map<string, readonly string[]>();
 
   constructor(extra: Record<string, string[]> = {}) {
     const all: Record<string, string[]> = {};
@@ -126,12 +130,22 @@ export class LabelIndex {
     }
   }
 
-  /** Labels of one coding (`system|code`), with implied labels. */
-  labelsOfCoding(system: string | undefined, code: string): string[] {
-    const key = normalize(`${system ?? ''}|${code}`);
-    const found = new Set<string>(this.exact.get(key) ?? []);
-    for (const m of this.prefixes) if (key.startsWith(m.prefix)) for (const l of m.labels) found.add(l);
-    return withImplied(found);
+  /**
+   * Labels of one coding (`system|code`), with implied labels. Remembered per code: the answer
+   * depends only on the code and the configured lists (no patient data, nothing about a caller),
+   * and the prefix scan is the costly part of labelling. At most MEMO_SIZE codes are kept.
+   */
+  labelsOfCoding(system: string | undefined, code: string): readonly string[] {
+    const key = `${system ?? ''}|${code}`;
+    const known = this.memo.get(key);
+    if (known) return known;
+    const normalized = normalize(key);
+    const found = new Set<string>(this.exact.get(normalized) ?? []);
+    for (const m of this.prefixes) if (normalized.startsWith(m.prefix)) for (const l of m.labels) found.add(l);
+    const labels = Object.freeze(withImplied(found));
+    if (this.memo.size >= MEMO_SIZE) this.memo.clear();
+    this.memo.set(key, labels);
+    return labels;
   }
 
   /** Labels of every coding in the values (CodeableConcepts, Codings). */

@@ -26,7 +26,7 @@ import { isObject, readAll } from '../model/fhir-json';
 import { parseReference } from '../model/references';
 import type { Compartment } from './compartment';
 import { decide, type Decision } from './decide';
-import { normalizeReference, type Accessor, type DataItem } from './evaluate';
+import { consentApplies, normalizeReference, type Accessor, type DataItem } from './evaluate';
 import { existenceSensitive, type LabelIndex } from './labels';
 import type { ConsentStore, createSourceConsentLoader } from './store';
 
@@ -72,7 +72,12 @@ function codingsOf(values: unknown[]): { system?: string; code: string }[] {
 }
 
 export class ConsentAwarePolicy implements AccessPolicy {
-  private readonly vetted = new Map<string, string[]>();
+  /** Records that passed `filter`: the elements to redact, and the patients they belong to. */
+  private readonly vetted = new Map<string, { redact: string[]; patients: string[] }>();
+  /** The Consents in force about each patient record (source + patient id), gathered once per request. */
+  private readonly consentsByPatient = new Map<string, FhirResource[]>();
+  /** Decisions when no Consent applies: they depend on the labels only (purpose and config are the request's). */
+  private readonly defaultDecisions = new Map<string, Decision>();
   private readonly accessor: Accessor;
   private readonly now: number;
   private readonly selfAccess: boolean;
@@ -108,45 +113,56 @@ export class ConsentAwarePolicy implements AccessPolicy {
   }
 
   async filter(records: SourceRecord[]): Promise<SourceRecord[]> {
-    const visible = records.filter((r) => this.inScope(r) && this.inCompartment(r));
+    const visible: { record: SourceRecord; patients: string[] }[] = [];
+    for (const record of records) {
+      if (!this.inScope(record)) continue;
+      const patients = hasPatient(record.type) ? patientIdsOf(record.resource, record.type) : [];
+      if (this.inCompartment(record, patients)) visible.push({ record, patients });
+    }
     const { consent } = this.deps;
     if (!consent || this.selfAccess) {
-      for (const r of visible) this.vetted.set(keyOf(r), []);
-      return visible;
+      for (const { record, patients } of visible) this.vetted.set(keyOf(record), { redact: [], patients });
+      return visible.map((v) => v.record);
     }
-    const patientKeys = visible.filter((r) => hasPatient(r.type)).flatMap((r) => patientIdsOf(r.resource, r.type).map((id) => ({ source: r.source, id })));
-    const [consents, referenced] = await Promise.all([consent.sourceConsents.loadMany(patientKeys), this.referencedCodes(visible)]);
+    // Each patient's Consents are looked up once per request (then kept in consentsByPatient).
+    const wanted = new Map<string, { source: string; id: string }>();
+    for (const { record, patients } of visible) {
+      for (const id of patients) {
+        const key = `${record.source}\u0000${id}`;
+        if (!this.consentsByPatient.has(key)) wanted.set(key, { source: record.source, id });
+      }
+    }
+    const [consents, referenced] = await Promise.all([wanted.size > 0 ? consent.sourceConsents.loadMany([...wanted.values()]) : [], this.referencedCodes(visible.map((v) => v.record))]);
     const byPatient = new Map<string, FhirResource[] | Error>();
-    patientKeys.forEach((k, i) => byPatient.set(`${k.source}\u0000${k.id}`, consents[i]!));
+    [...wanted.keys()].forEach((key, i) => byPatient.set(key, consents[i]!));
     const out: SourceRecord[] = [];
-    for (const record of visible) {
+    for (const { record, patients } of visible) {
       if (!hasPatient(record.type)) {
-        this.vetted.set(keyOf(record), []);
+        this.vetted.set(keyOf(record), { redact: [], patients });
         out.push(record);
         continue;
       }
-      const patients = patientIdsOf(record.resource, record.type);
-      const found = patients.map((p) => byPatient.get(`${record.source}\u0000${p}`) ?? []);
-      const failure = found.find((f): f is Error => f instanceof Error) ?? referenced.failures.get(keyOf(record));
-      if (failure) {
+      const about = this.consentsAbout(record.source, patients, byPatient);
+      if (about instanceof Error || referenced.failures.has(keyOf(record))) {
         this.record(record, patients[0], 'withheld', { permit: false, reason: 'consent or labels could not be checked (fail safe)', consents: [], labels: [] });
         continue;
       }
-      const all = [...(found as FhirResource[][]).flat(), ...patients.flatMap((p) => consent.store.about(record.source, p))];
       const extra = referenced.labels.get(keyOf(record)) ?? [];
-      const labels = [...new Set([...consent.labels.recordLabels(record.resource, record.type), ...extra])];
-      const decision = decide(all, this.accessor, this.item(record, labels), consent.config, this.now);
+      const own = consent.labels.recordLabels(record.resource, record.type);
+      const labels = extra.length > 0 ? [...new Set([...own, ...extra])] : own;
+      const decision = this.decideFor(about, record, labels);
       if (!decision.permit && !this.liftable(record, patients[0], decision)) continue;
-      this.vetted.set(keyOf(record), this.redactions(record, all, patients[0]));
+      this.vetted.set(keyOf(record), { redact: this.redactions(record, about, patients[0]), patients });
       out.push(record);
     }
     return out;
   }
 
   release(record: SourceRecord): SourceRecord {
-    const redact = this.vetted.get(keyOf(record));
-    if (redact === undefined) throw new HealthgraphError('INTERNAL_SERVER_ERROR', 'A record reached release without passing the policy');
-    this.deps.audit.disclose(record, record.type === 'Patient' ? [record.id] : patientIdsOf(record.resource, record.type));
+    const vetted = this.vetted.get(keyOf(record));
+    if (vetted === undefined) throw new HealthgraphError('INTERNAL_SERVER_ERROR', 'A record reached release without passing the policy');
+    this.deps.audit.disclose(record, record.type === 'Patient' ? [record.id] : vetted.patients);
+    const { redact } = vetted;
     if (redact.length === 0) return record;
     const marker = this.deps.consent?.config.redactedMarker ?? '[redacted]';
     const resource: FhirResource = { ...record.resource, meta: { ...record.resource.meta, security: [...(record.resource.meta?.security ?? []), REDACTED_SECURITY] } };
@@ -164,10 +180,10 @@ export class ConsentAwarePolicy implements AccessPolicy {
     return ok;
   }
 
-  private inCompartment(record: SourceRecord): boolean {
+  private inCompartment(record: SourceRecord, patients: string[]): boolean {
     const { compartment } = this.deps;
     if (!compartment || !hasPatient(record.type)) return true;
-    const ids = record.type === 'Patient' ? [record.id] : patientIdsOf(record.resource, record.type);
+    const ids = record.type === 'Patient' ? [record.id] : patients;
     const ok = ids.some((id) => compartment.has(record.source, id));
     if (!ok) this.record(record, ids[0], 'out-of-compartment', { permit: false, reason: 'outside the token patient compartment', consents: [], labels: [] });
     return ok;
@@ -181,6 +197,45 @@ export class ConsentAwarePolicy implements AccessPolicy {
     }
     this.record(record, patient, 'withheld', decision);
     return false;
+  }
+
+  /**
+   * The Consents about a record's patients (from the sources and the store) that are in force for
+   * this request's purpose now — the only ones `decide` can apply — sorted out once per patient per
+   * request. An Error when a source's Consents could not be read (the caller withholds: fail safe).
+   */
+  private consentsAbout(source: string, patients: string[], found: Map<string, FhirResource[] | Error>): FhirResource[] | Error {
+    const { consent } = this.deps;
+    const out: FhirResource[] = [];
+    for (const patient of patients) {
+      const key = `${source}\u0000${patient}`;
+      let known = this.consentsByPatient.get(key);
+      if (!known) {
+        const fromSource = found.get(key) ?? [];
+        if (fromSource instanceof Error) return fromSource;
+        known = [...fromSource, ...(consent?.store.about(source, patient) ?? [])].filter((c) => consentApplies(c, this.accessor.purpose, this.now));
+        this.consentsByPatient.set(key, known);
+      }
+      out.push(...known);
+    }
+    return out;
+  }
+
+  /**
+   * The decision for one record (or one element) with these labels. When no Consent of the patient
+   * is in force for this purpose, the provisions never look at the record, so the decision depends
+   * on its labels alone and is computed once per label set per request.
+   */
+  private decideFor(consents: FhirResource[], record: SourceRecord, labels: string[]): Decision {
+    const config = this.deps.consent!.config;
+    if (consents.length > 0) return decide(consents, this.accessor, this.item(record, labels), config, this.now);
+    const key = labels.length === 0 ? '' : [...labels].sort().join('|');
+    let decision = this.defaultDecisions.get(key);
+    if (!decision) {
+      decision = decide([], this.accessor, { type: record.type, reference: `${record.type}/${record.id}`, codings: [], labels }, config, this.now);
+      this.defaultDecisions.set(key, decision);
+    }
+    return decision;
   }
 
   private item(record: SourceRecord, labels: string[]): DataItem {
@@ -200,7 +255,7 @@ export class ConsentAwarePolicy implements AccessPolicy {
     if (!consent || existenceSensitive(record.type)) return [];
     const out: string[] = [];
     for (const [element, labels] of consent.labels.elementLabels(record.resource, record.type)) {
-      const decision = decide(consents, this.accessor, this.item(record, labels), consent.config, this.now);
+      const decision = this.decideFor(consents, record, labels);
       if (decision.permit) continue;
       if (this.deps.principal.breakTheGlass) {
         this.record(record, patient, 'lifted', { ...decision, reason: `break-the-glass lifted redaction of ${element}: ${decision.reason}` });

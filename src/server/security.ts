@@ -93,13 +93,18 @@ export function createSecurity(config: GatewayConfig, options: SecurityOptions):
           compartment = new Compartment([]);
         }
       }
+      const sourceConsents = consent ? createSourceConsentLoader(registry, consent.sources, call) : undefined;
+      // A patient-context token's patients are known now: ask for their Consents alongside the
+      // query's first reads (one batch, or in parallel) instead of after them. The loader is this
+      // request's; its answers are used exactly as if they had been asked for later.
+      if (sourceConsents && compartment) void sourceConsents.loadMany(compartment.members.map((m) => ({ source: m.source, id: m.id })));
       return new ConsentAwarePolicy({
         principal,
         compartment,
         audit: recorder,
         registry,
         call,
-        consent: consent && labels && store ? { config: consent, labels, store, sourceConsents: createSourceConsentLoader(registry, consent.sources, call) } : undefined,
+        consent: consent && labels && store && sourceConsents ? { config: consent, labels, store, sourceConsents } : undefined,
       });
     },
     writeAudit(event) {

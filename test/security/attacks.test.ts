@@ -480,6 +480,73 @@ describe('break-the-glass', () => {
   });
 });
 
+describe('nothing a request learns decides the next one', () => {
+  attack("a Consent recorded after a token's first request governs that token's next request, and so does its revocation", async () => {
+    const t = await clinic();
+    const q = 'query($id: ID!) { patient(id: $id) { id name { family } conditions { totalCount edges { node { id } } } } }';
+    const before = await ask(t, q, { id: gid('Patient', 'pat-c') });
+    expect(JSON.stringify(before.body)).toContain('Consenter');
+    const deny = {
+      resourceType: 'Consent',
+      status: 'active',
+      scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+      category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+      patient: { reference: `Patient/${ids['pat-c']}` },
+      provision: { type: 'permit', provision: [{ type: 'deny', actor: [{ reference: { reference: `Organization/${ids['org-clinic']}` } }] }] },
+    };
+    const created = await fetch(`${peer.url}/Consent`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(deny) });
+    expect(created.status).toBe(201);
+    const consentId = ((await created.json()) as { id: string }).id;
+    let during;
+    try {
+      during = await ask(t, q, { id: gid('Patient', 'pat-c') });
+      expect(during.body.data).toEqual({ patient: null });
+    } finally {
+      await fetch(`${peer.url}/Consent/${consentId}`, { method: 'DELETE' });
+    }
+    const after = await ask(t, q, { id: gid('Patient', 'pat-c') });
+    expect(JSON.stringify(after.body)).toContain('Consenter');
+    return leaksIn(during.body, ['Consenter', ids['cond-c-diabetes']!, gid('Condition', 'cond-c-diabetes')]);
+  });
+
+  attack('a tampered copy of a token the gateway has just accepted is refused', async () => {
+    const t = await patientA();
+    expect((await ask(t, 'query($id: ID!) { patient(id: $id) { id } }', { id: gid('Patient', 'pat-a') })).status).toBe(200);
+    const [h, p, s] = t.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+    const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, patient: gid('Patient', 'pat-b') })).toString('base64url')}.${s}`;
+    const res = await ask(forged, 'query($id: ID!) { patient(id: $id) { id name { family } } }', { id: gid('Patient', 'pat-b') });
+    expect(res.status).toBe(401);
+    return leaksIn(res.body, victimMarks());
+  });
+
+  attack('paging a filtered list one record at a time neither skips nor repeats records, and never shows withheld ones', async () => {
+    const t = await clinic();
+    const seen: string[] = [];
+    let after: string | null = null;
+    const bodies: unknown[] = [];
+    for (let page = 0; page < 10; page++) {
+      const res = await ask(t, 'query($id: ID!, $after: String) { patient(id: $id) { conditions(first: 1, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } } }', {
+        id: gid('Patient', 'pat-a'),
+        after,
+      });
+      bodies.push(res.body);
+      const c = (res.body.data as { patient: { conditions: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } }).patient.conditions;
+      seen.push(...c.edges.map((e) => e.node.id));
+      if (!c.pageInfo.hasNextPage) break;
+      after = c.pageInfo.endCursor;
+    }
+    expect(seen.sort()).toEqual([gid('Condition', 'cond-a-diabetes'), gid('Condition', 'cond-a-psy')].sort());
+    return leaksIn(bodies, sudMarks());
+  });
+
+  it("a patient-context token's Consents are asked for together with its first read", async () => {
+    const res = await ask(await patientA(), 'query($id: ID!) { patient(id: $id) { id } }', { id: gid('Patient', 'pat-a') });
+    expect(res.body.data).toEqual({ patient: { id: gid('Patient', 'pat-a') } });
+    expect(res.upstream).toBe(1);
+  });
+});
+
 describe('the audit trail', () => {
   it('records who asked, for what, and exactly which records were disclosed', async () => {
     const t = await patientA({ sub: 'alice-audit' });
