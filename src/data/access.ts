@@ -53,7 +53,17 @@ export interface ConnectionArgs {
 const MAX_IDS_PER_REQUEST = 100;
 
 const recordKey = (k: RecordKey): string => `${k.source}\u0000${k.type}\u0000${k.id}`;
-const pageKey = (k: PageKey): string => JSON.stringify([k.part.key, k.part.request, k.offset, k.limit, k.wantTotal]);
+/** A part's identity as text (its key and request), computed once per part object. */
+const partTexts = new WeakMap<Part, string>();
+function partText(part: Part): string {
+  let text = partTexts.get(part);
+  if (text === undefined) {
+    text = JSON.stringify([part.key, part.request]);
+    partTexts.set(part, text);
+  }
+  return text;
+}
+const pageKey = (k: PageKey): string => `${partText(k.part)}\u0000${k.offset}\u0000${k.limit}\u0000${k.wantTotal ? 1 : 0}`;
 
 export class DataAccess {
   private readonly records: DataLoader<RecordKey, SourceRecord | null, string>;
@@ -91,7 +101,7 @@ export class DataAccess {
     if (!Number.isInteger(args.first) || args.first < 0 || args.first > 1000) {
       throw new HealthgraphError('BAD_USER_INPUT', '"first" must be between 0 and 1000', { argument: 'first' });
     }
-    const fp = fingerprint([parts.map((p) => [p.key, p.request]), args.sort]);
+    const fp = fingerprint(`${parts.map(partText).join('\u0000')}\u0000${JSON.stringify(args.sort)}`);
     const offsets = decodeCursor(args.after, fp);
     const settled = await Promise.allSettled(
       parts.map((part) => this.pages.load({ part, offset: offsets[part.key] ?? 0, limit: args.first + 1, wantTotal: args.wantTotal })),

@@ -23,7 +23,7 @@ import { HealthgraphError } from '../errors';
 import { comparator } from '../model/evaluate';
 import type { DataAccess } from './access';
 import type { ConnectionModel, EdgeModel, Part, PartPage } from './connection';
-import { decodeCursor, encodeCursor, fingerprint, type Offsets } from './cursor';
+import { decodeCursor, Edge, fingerprint, PageInfo, type Offsets } from './cursor';
 
 /** A record with the part it came from (its position in `parts`). */
 export interface PartRecord {
@@ -269,7 +269,7 @@ export async function collapsedConnection(
       const sameAs = visibility.get(itemKey(item));
       if (sameAs === null || sameAs === undefined) continue;
       const node: CollapsedRecord = sameAs.length > 0 ? { ...item.record, sameAs: sameAs.map((s) => s.record) } : item.record;
-      edges.push({ cursor: encodeCursor(fp, { ...offsets }), node });
+      edges.push(new Edge<SourceRecord>(fp, { ...offsets }, node));
     }
     const restVisible = seq.slice(walked).some((r) => visibility.get(itemKey(r)) !== null);
     hasNextPage = edges.length === args.first ? restVisible || truncated : truncated;
@@ -287,11 +287,6 @@ export async function collapsedConnection(
   return {
     totalCount,
     edges,
-    pageInfo: {
-      hasNextPage,
-      hasPreviousPage: Boolean(args.after),
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
-    },
+    pageInfo: new PageInfo(edges, hasNextPage, Boolean(args.after)),
   };
 }

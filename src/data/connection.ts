@@ -5,7 +5,7 @@
  */
 import type { SearchRequest, SortSpec, SourceRecord } from '../../connectors/types';
 import { comparator } from '../model/evaluate';
-import { encodeCursor, type Offsets } from './cursor';
+import { Edge, PageInfo, type Offsets } from './cursor';
 
 export interface EdgeModel {
   cursor: string;
@@ -61,17 +61,12 @@ export function mergePages(pages: PartPage[], sort: readonly SortSpec[], first: 
     const node = page.records[heads[best]!]!;
     heads[best]! += 1;
     offsets[page.key] = page.offset + heads[best]!;
-    edges.push({ cursor: encodeCursor(fp, { ...offsets }), node });
+    edges.push(new Edge(fp, { ...offsets }, node));
   }
   const hasNextPage = pages.some((p, i) => heads[i]! < p.records.length || p.hasMore);
   return {
     totalCount: pages.reduce((sum, p) => sum + p.total, 0),
     edges,
-    pageInfo: {
-      hasNextPage,
-      hasPreviousPage: hadCursor,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
-    },
+    pageInfo: new PageInfo(edges, hasNextPage, hadCursor),
   };
 }

@@ -102,8 +102,21 @@ const listSizeEstimator: ComplexityEstimator = ({ args, childComplexity, field }
   return (isObjectish ? 1 : 0) + childComplexity;
 };
 
-/** The estimated cost of an operation with its variables; throws QUERY_TOO_COMPLEX over the limit. */
-export function checkCost(schema: GraphQLSchema, query: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>, maxCost: number): number {
+/**
+ * Costs already estimated, per parsed document (Apollo hands the same document object to every
+ * request with the same text) and per cost-relevant shape of the variables: numbers, booleans and
+ * list lengths decide the cost; the text of a string never does, so every string counts as "".
+ */
+const estimated = new WeakMap<DocumentNode, Map<string, number>>();
+const MAX_SHAPES_PER_DOCUMENT = 64;
+const costShape = (operationName: string | undefined, variables: Record<string, unknown>): string =>
+  `${operationName ?? ''}\u0000${JSON.stringify(variables, (_key, value: unknown) => (typeof value === 'string' ? '' : value))}`;
+
+function estimate(schema: GraphQLSchema, query: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>): number {
+  let shapes = estimated.get(query);
+  const shape = costShape(operationName, variables);
+  const known = shapes?.get(shape);
+  if (known !== undefined) return known;
   let cost: number;
   try {
     cost = getComplexity({ schema, query, operationName, variables, estimators: [listSizeEstimator] });
@@ -112,6 +125,18 @@ export function checkCost(schema: GraphQLSchema, query: DocumentNode, operationN
     if (error instanceof GraphQLError) throw new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
     throw error;
   }
+  if (!shapes) {
+    shapes = new Map();
+    estimated.set(query, shapes);
+  }
+  if (shapes.size >= MAX_SHAPES_PER_DOCUMENT) shapes.clear();
+  shapes.set(shape, cost);
+  return cost;
+}
+
+/** The estimated cost of an operation with its variables; throws QUERY_TOO_COMPLEX over the limit. */
+export function checkCost(schema: GraphQLSchema, query: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>, maxCost: number): number {
+  const cost = estimate(schema, query, operationName, variables);
   if (cost > maxCost) throw tooComplex(`Query cost ${cost} exceeds the limit of ${maxCost}`, { cost, maxCost, http: { status: 400 } });
   return cost;
 }
