@@ -123,12 +123,19 @@ export async function obtainPeer(root: string, env: NodeJS.ProcessEnv): Promise<
   return { url: match[1]!, pid: child.pid, origin: 'started by the benchmark', command: shown(args), stop: stopper(child) };
 }
 
+/** The node flags `bin/healthgraph` starts with (its `#!/usr/bin/env -S node …` line), so the bench runs what users run. */
+export function binNodeFlags(root: string): string[] {
+  const first = readFileSync(join(root, 'bin', 'healthgraph'), 'utf8').split('\n', 1)[0] ?? '';
+  const match = /^#!\S*env -S node\s*(.*)$/.exec(first);
+  return match?.[1] ? match[1].trim().split(/\s+/) : [];
+}
+
 /** The gateway: `bin/healthgraph serve` in a child process, on a free port, with LOG_LEVEL=warn. */
 export async function startGateway(root: string, env: NodeJS.ProcessEnv, configYaml: string): Promise<Service & { configFile: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'healthgraph-bench-'));
   const configFile = join(dir, 'gateway.yaml');
   writeFileSync(configFile, configYaml);
-  const args = [...profileFlags(root, env, 'gateway'), 'bin/healthgraph', 'serve', '--config', configFile, '--port', '0'];
+  const args = [...binNodeFlags(root), ...profileFlags(root, env, 'gateway'), 'bin/healthgraph', 'serve', '--config', configFile, '--port', '0'];
   const childEnv = { ...env, LOG_LEVEL: 'warn' };
   const { child, match } = await spawnUntil(args, childEnv, root, /GraphQL and playground at (\S+\/graphql)/);
   const stop = stopper(child);
