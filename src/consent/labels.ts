@@ -115,7 +115,9 @@ interface Matcher {
 export class LabelIndex {
   private readonly exact = new Map<string, string[]>();
   private readonly prefixes: Matcher[] = [];
-  private readonly memo = new Map<string, readonly string[]>();
+  /** system → code → labels. */
+  private readonly memo = new Map<string, Map<string, readonly string[]>>();
+  private memoSize = 0;
 
   constructor(extra: Record<string, string[]> = {}) {
     const all: Record<string, string[]> = {};
@@ -136,37 +138,45 @@ export class LabelIndex {
    * and the prefix scan is the costly part of labelling. At most MEMO_SIZE codes are kept.
    */
   labelsOfCoding(system: string | undefined, code: string): readonly string[] {
-    const key = `${system ?? ''}|${code}`;
-    const known = this.memo.get(key);
+    const codes = this.memo.get(system ?? '');
+    const known = codes?.get(code);
     if (known) return known;
-    const normalized = normalize(key);
+    const normalized = normalize(`${system ?? ''}|${code}`);
     const found = new Set<string>(this.exact.get(normalized) ?? []);
     for (const m of this.prefixes) if (normalized.startsWith(m.prefix)) for (const l of m.labels) found.add(l);
-    const labels = Object.freeze(withImplied(found));
-    if (this.memo.size >= MEMO_SIZE) this.memo.clear();
-    this.memo.set(key, labels);
+    const labels = found.size === 0 ? NO_LABELS : Object.freeze(withImplied(found));
+    if (this.memoSize >= MEMO_SIZE) {
+      this.memo.clear();
+      this.memoSize = 0;
+    }
+    const into = this.memo.get(system ?? '') ?? new Map<string, readonly string[]>();
+    if (into.size === 0) this.memo.set(system ?? '', into);
+    into.set(code, labels);
+    this.memoSize++;
     return labels;
   }
 
   /** Labels of every coding in the values (CodeableConcepts, Codings). */
   labelsOfValues(values: unknown[]): string[] {
     const out = new Set<string>();
-    for (const value of values) {
-      const codings = isObject(value) && Array.isArray(value.coding) ? value.coding : [value];
-      for (const coding of codings) {
-        if (isObject(coding) && typeof coding.code === 'string') {
-          for (const l of this.labelsOfCoding(typeof coding.system === 'string' ? coding.system : undefined, coding.code)) out.add(l);
-        }
-      }
-    }
+    for (const value of values) this.addLabelsOf(value, out);
     return [...out];
   }
 
   /** Labels that make the record itself sensitive: identity elements and `meta.security`. */
-  recordLabels(resource: FhirResource, type: ResourceType): string[] {
-    const out = new Set<string>(securityLabels(resource));
-    for (const path of IDENTITY_ELEMENTS[type] ?? []) for (const l of this.labelsOfValues(readAll(resource, path))) out.add(l);
-    return withImplied(out);
+  recordLabels(resource: FhirResource, type: ResourceType): readonly string[] {
+    let out: Set<string> | undefined;
+    const security = securityLabels(resource);
+    if (security.length > 0) out = new Set(security);
+    for (const steps of IDENTITY_STEPS[type] ?? []) {
+      forEachAt(resource, steps, 0, (value) => {
+        const labels = this.labelsIn(value);
+        if (labels === undefined) return;
+        out ??= new Set<string>();
+        for (const l of labels) out.add(l);
+      });
+    }
+    return out ? withImplied(out) : NO_LABELS;
   }
 
   /** Secondary elements that carry labels: element name → labels. */
@@ -178,6 +188,49 @@ export class LabelIndex {
     }
     return out;
   }
+
+  private addLabelsOf(value: unknown, out: Set<string>): void {
+    const labels = this.labelsIn(value);
+    if (labels) for (const l of labels) out.add(l);
+  }
+
+  /** Labels of a CodeableConcept's codings or of one Coding; undefined when there are none. */
+  private labelsIn(value: unknown): readonly string[] | undefined {
+    if (!isObject(value)) return undefined;
+    if (!Array.isArray(value.coding)) return typeof value.code === 'string' ? nonEmpty(this.labelsOfCoding(typeof value.system === 'string' ? value.system : undefined, value.code)) : undefined;
+    let found: readonly string[] | undefined;
+    let merged: Set<string> | undefined;
+    for (const coding of value.coding) {
+      if (!isObject(coding) || typeof coding.code !== 'string') continue;
+      const labels = this.labelsOfCoding(typeof coding.system === 'string' ? coding.system : undefined, coding.code);
+      if (labels.length === 0) continue;
+      if (!found) {
+        found = labels;
+        continue;
+      }
+      merged ??= new Set(found);
+      for (const l of labels) merged.add(l);
+    }
+    return merged ? [...merged] : found;
+  }
+}
+
+const NO_LABELS: readonly string[] = Object.freeze([]);
+
+const nonEmpty = (labels: readonly string[]): readonly string[] | undefined => (labels.length > 0 ? labels : undefined);
+
+/** IDENTITY_ELEMENTS with their paths split into steps once. */
+const IDENTITY_STEPS: Partial<Record<ResourceType, string[][]>> = Object.fromEntries(Object.entries(IDENTITY_ELEMENTS).map(([type, paths]) => [type, paths.map((p) => p.split('.'))]));
+
+/** Calls `fn` with every value at `steps` under `value` (arrays flattened), without building arrays on the way. */
+function forEachAt(value: unknown, steps: readonly string[], index: number, fn: (value: unknown) => void): void {
+  if (Array.isArray(value)) {
+    for (const item of value) forEachAt(item, steps, index, fn);
+    return;
+  }
+  if (value === undefined || value === null) return;
+  if (index === steps.length) fn(value);
+  else if (isObject(value)) forEachAt(value[steps[index]!], steps, index + 1, fn);
 }
 
 /** Normalizes `system|code` for matching: ICD-10 codes are compared without dots, case-insensitively. */

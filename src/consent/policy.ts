@@ -142,17 +142,18 @@ export class ConsentAwarePolicy implements AccessPolicy {
         out.push(record);
         continue;
       }
+      const key = keyOf(record);
       const about = this.consentsAbout(record.source, patients, byPatient);
-      if (about instanceof Error || referenced.failures.has(keyOf(record))) {
+      if (about instanceof Error || referenced.failures.has(key)) {
         this.record(record, patients[0], 'withheld', { permit: false, reason: 'consent or labels could not be checked (fail safe)', consents: [], labels: [] });
         continue;
       }
-      const extra = referenced.labels.get(keyOf(record)) ?? [];
+      const extra = referenced.labels.get(key) ?? [];
       const own = consent.labels.recordLabels(record.resource, record.type);
       const labels = extra.length > 0 ? [...new Set([...own, ...extra])] : own;
       const decision = this.decideFor(about, record, labels);
       if (!decision.permit && !this.liftable(record, patients[0], decision)) continue;
-      this.vetted.set(keyOf(record), { redact: this.redactions(record, about, patients[0]), patients });
+      this.vetted.set(key, { redact: this.redactions(record, about, patients[0]), patients });
       out.push(record);
     }
     return out;
@@ -205,20 +206,25 @@ export class ConsentAwarePolicy implements AccessPolicy {
    * request. An Error when a source's Consents could not be read (the caller withholds: fail safe).
    */
   private consentsAbout(source: string, patients: string[], found: Map<string, FhirResource[] | Error>): FhirResource[] | Error {
-    const { consent } = this.deps;
+    if (patients.length === 1) return this.consentsOf(source, patients[0]!, found);
     const out: FhirResource[] = [];
     for (const patient of patients) {
-      const key = `${source}\u0000${patient}`;
-      let known = this.consentsByPatient.get(key);
-      if (!known) {
-        const fromSource = found.get(key) ?? [];
-        if (fromSource instanceof Error) return fromSource;
-        known = [...fromSource, ...(consent?.store.about(source, patient) ?? [])].filter((c) => consentApplies(c, this.accessor.purpose, this.now));
-        this.consentsByPatient.set(key, known);
-      }
+      const known = this.consentsOf(source, patient, found);
+      if (known instanceof Error) return known;
       out.push(...known);
     }
     return out;
+  }
+
+  private consentsOf(source: string, patient: string, found: Map<string, FhirResource[] | Error>): FhirResource[] | Error {
+    const key = `${source}\u0000${patient}`;
+    const known = this.consentsByPatient.get(key);
+    if (known) return known;
+    const fromSource = found.get(key) ?? [];
+    if (fromSource instanceof Error) return fromSource;
+    const inForce = [...fromSource, ...(this.deps.consent?.store.about(source, patient) ?? [])].filter((c) => consentApplies(c, this.accessor.purpose, this.now));
+    this.consentsByPatient.set(key, inForce);
+    return inForce;
   }
 
   /**
@@ -226,7 +232,7 @@ export class ConsentAwarePolicy implements AccessPolicy {
    * is in force for this purpose, the provisions never look at the record, so the decision depends
    * on its labels alone and is computed once per label set per request.
    */
-  private decideFor(consents: FhirResource[], record: SourceRecord, labels: string[]): Decision {
+  private decideFor(consents: FhirResource[], record: SourceRecord, labels: readonly string[]): Decision {
     const config = this.deps.consent!.config;
     if (consents.length > 0) return decide(consents, this.accessor, this.item(record, labels), config, this.now);
     const key = labels.length === 0 ? '' : [...labels].sort().join('|');
@@ -238,7 +244,7 @@ export class ConsentAwarePolicy implements AccessPolicy {
     return decision;
   }
 
-  private item(record: SourceRecord, labels: string[]): DataItem {
+  private item(record: SourceRecord, labels: readonly string[]): DataItem {
     const codePaths = ELEMENTS[record.type].code ?? [];
     return {
       type: record.type,

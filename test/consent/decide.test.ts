@@ -219,4 +219,22 @@ describe('sensitivity labels', () => {
     expect(labels.recordLabels(claim, 'Claim')).toEqual(expect.arrayContaining(['SUD', 'ETH']));
     expect(labels.recordLabels({ resourceType: 'Condition', meta: { security: [{ code: 'PSY' }] } }, 'Condition')).toEqual(['PSY']);
   });
+
+  it('a record with several labelled codings in one element gets all their labels', () => {
+    const condition: FhirResource = {
+      resourceType: 'Condition',
+      code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10-cm', code: 'B20' }, { system: 'http://snomed.info/sct', code: '7200002' }, { system: 'http://snomed.info/sct', code: '44054006' }] },
+    };
+    expect([...labels.recordLabels(condition, 'Condition')].sort()).toEqual(['ETH', 'HIV', 'SUD']);
+    expect(labels.recordLabels({ resourceType: 'Condition', code: { coding: [{ system: 'http://snomed.info/sct', code: '44054006' }] } }, 'Condition')).toEqual([]);
+  });
+
+  it('labels stay the same when a code is asked for again, and after the remembered codes start over', () => {
+    const index = new LabelIndex();
+    expect(index.labelsOfCoding('http://hl7.org/fhir/sid/icd-10-cm', 'F10.20')).toEqual(expect.arrayContaining(['SUD', 'ETH']));
+    for (let i = 0; i < 60_000; i++) index.labelsOfCoding('http://example.org/filler', String(i));
+    expect(index.labelsOfCoding('http://hl7.org/fhir/sid/icd-10-cm', 'F10.20')).toEqual(expect.arrayContaining(['SUD', 'ETH']));
+    expect(index.labelsOfCoding('http://hl7.org/fhir/sid/icd-10-cm', 'f1020')).toEqual(expect.arrayContaining(['SUD', 'ETH']));
+    expect(index.labelsOfCoding(undefined, 'F10.20')).toEqual([]);
+  });
 });
