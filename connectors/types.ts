@@ -116,6 +116,11 @@ export interface SearchRequest {
   offset: number;
   /** Whether the caller needs `total`. Connectors may skip counting when false. */
   wantTotal: boolean;
+  /**
+   * At most `limit` records per value of the request's `param` criterion (each parent's first in
+   * sort order), on top of `limit`. Sent only when the type's `limitPerRef` has `param`; `offset` is 0.
+   */
+  perRef?: { param: 'patient' | 'encounter'; limit: number };
 }
 
 export interface SearchResult {
@@ -133,6 +138,8 @@ export interface TypeCapabilities {
   sorts: ReadonlySet<SortField>;
   /** Whether one request can carry many `patient` / `encounter` / `_id` values (batched look-ups). */
   multiValueRefs: boolean;
+  /** Reference criteria for which the source can cut each parent's records to a number itself (`SearchRequest.perRef`). */
+  limitPerRef?: ReadonlySet<'patient' | 'encounter'>;
 }
 
 export interface SourceCapabilities {

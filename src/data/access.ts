@@ -4,7 +4,7 @@
  * request per source, type and level). The AccessPolicy is applied on every path.
  */
 import DataLoader from 'dataloader';
-import type { CallContext, Criterion, ResourceType, SortSpec, SourceRecord } from '../../connectors/types';
+import type { CallContext, Criterion, ResourceType, SearchRequest, SortSpec, SourceRecord } from '../../connectors/types';
 import { HealthgraphError } from '../errors';
 import { encounterIdsOf, matchesAll, patientIdsOf, comparator } from '../model/evaluate';
 import { parseReference } from '../model/references';
@@ -232,10 +232,12 @@ export class DataAccess {
     const ids = [...new Set(keys.map((k) => batchableRef(k.part.request.criteria)!.id))];
     const chunks: string[][] = [];
     for (let i = 0; i < ids.length; i += MAX_IDS_PER_REQUEST) chunks.push(ids.slice(i, i + MAX_IDS_PER_REQUEST));
+    // Without totals, each parent needs only its first page (+1 to know whether more follow).
+    const perRef = keys.some((k) => k.wantTotal) ? undefined : { param: ref.param, limit: first.limit + 1 };
     const fetched = await Promise.all(
       chunks.map((chunk) => {
         const merged: Criterion[] = request.criteria.map((c, i) => (i === ref.index ? { param: ref.param, ids: chunk } : c));
-        return this.fetchAll({ ...first.part, request: { ...request, criteria: merged } });
+        return this.fetchAll({ ...first.part, request: { ...request, criteria: merged } }, perRef);
       }),
     );
     if (fetched.some((f) => f === undefined)) return undefined;
@@ -258,17 +260,23 @@ export class DataAccess {
 
   /**
    * Every record of a part (policy applied, residual criteria evaluated, sorted), or undefined when
-   * there are more than maxBatchRecords.
+   * there are more than maxBatchRecords; with `perRef`, only each parent's first ones when the
+   * source can cut them exactly.
    */
-  private async fetchAll(part: Part): Promise<SourceRecord[] | undefined> {
+  private async fetchAll(part: Part, perRef?: SearchRequest['perRef']): Promise<SourceRecord[] | undefined> {
     const connector = this.options.registry.require(part.source);
     const caps = connector.capabilities().types[part.request.type];
     const criteria = this.constrained(part);
     if (!caps || criteria === null) return [];
     const plan = planPart(caps, criteria, part.request.sort);
     const limit = this.options.maxBatchRecords;
+    // A per-parent cut in the source is exact only when nothing is removed or reordered after it.
+    const cut =
+      perRef && caps.limitPerRef?.has(perRef.param) && plan.residual.length === 0 && plan.sortPushed && !this.options.policy.postFilters(part.source, part.request.type)
+        ? { perRef }
+        : {};
     const result = await connector.search(
-      { type: part.request.type, criteria: plan.pushed, sort: plan.sortPushed ? part.request.sort : [], limit: limit + 1, offset: 0, wantTotal: false },
+      { type: part.request.type, criteria: plan.pushed, sort: plan.sortPushed ? part.request.sort : [], limit: limit + 1, offset: 0, wantTotal: false, ...cut },
       this.options.call,
     );
     if (result.records.length > limit || result.hasMore) return undefined;
