@@ -98,9 +98,9 @@ export class SqlConnector implements Connector {
   async search(request: SearchRequest, ctx: CallContext): Promise<SearchResult> {
     const compiled = this.mapping.types.get(request.type);
     if (!compiled) return { records: [], hasMore: false, total: request.wantTotal ? 0 : undefined };
-    const operation = `SELECT ${request.type}${describeCriteria(request.criteria)}`;
+    const operation = `SELECT ${request.type}${describeCriteria(request.criteria)}${request.perRef ? `, first ${request.perRef.limit} per ${request.perRef.param}` : ''}`;
     const [page, total] = await Promise.all([
-      this.page(compiled, request.criteria, request.sort, request.limit + 1, request.offset, operation, ctx),
+      this.page(compiled, request.criteria, request.sort, request.limit + 1, request.offset, operation, ctx, request.perRef),
       request.wantTotal ? this.count(compiled, request.criteria, ctx) : Promise.resolve(undefined),
     ]);
     return { records: page.records.slice(0, request.limit), hasMore: page.records.length > request.limit, total };
@@ -143,15 +143,20 @@ export class SqlConnector implements Connector {
     offset: number,
     operation: string,
     ctx: CallContext,
+    perRef?: SearchRequest['perRef'],
   ): Promise<{ records: SourceRecord[] }> {
-    const built = pageStatement(this.mapping, { type: compiled, criteria, sort, limit, offset });
+    const built = pageStatement(this.mapping, { type: compiled, criteria, sort, limit, offset, perRef });
     if (!built) return { records: [] };
     const rows = await this.run(operation, built.statement, ctx);
     const children = await this.children(compiled, rows, ctx);
+    const only = compiled.parts.length === 1 ? compiled.parts[0]! : undefined;
     const byIndex = new Map(compiled.parts.map((p) => [p.index, p]));
-    return {
-      records: rows.map((row) => this.toRecord(compiled.type, byIndex.get(Number(row._part ?? 0)) ?? compiled.parts[0]!, row, children)),
-    };
+    const records = new Array<SourceRecord>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      records[i] = this.toRecord(compiled.type, only ?? byIndex.get(Number(row._part)) ?? compiled.parts[0]!, row, children);
+    }
+    return { records };
   }
 
   /** Child rows for every `rows:` element of the page's parts: one statement per child table. */
@@ -185,7 +190,7 @@ export class SqlConnector implements Connector {
   private toRecord(type: ResourceType, part: CompiledPart, row: Row, children: ChildRows): SourceRecord {
     const id = `${part.spec.idPrefix}${asText(row._id) ?? ''}`;
     const lastUpdated = part.lastUpdatedKey ? fhirDate(row[part.lastUpdatedKey], 'dateTime') : undefined;
-    const resource: FhirResource = { resourceType: type, id, ...part.elements.build(row, children) };
+    const resource = part.elements.build(row, children, { resourceType: type, id }) as FhirResource;
     if (lastUpdated) resource.meta = { lastUpdated };
     return { source: this.id, type, id, lastUpdated, resource };
   }

@@ -3,10 +3,11 @@
  * of the type, UNION ALL when there are several), its COUNT, and the batched child rows of a page.
  * Conditions, sort and paging all happen in the database.
  */
-import type { Criterion, ResourceType, SortSpec } from '../types';
+import type { Criterion, ResourceType, SearchRequest, SortSpec } from '../types';
+import { checkedInt } from './dialects/types';
 import type { CompiledMapping, CompiledPart, CompiledType } from './mapping/compile';
 import type { ChildQuery } from './mapping/build';
-import { and, criterionCondition, FALSE, sortExpressions } from './mapping/predicates';
+import { and, criterionCondition, FALSE, referenceColumn, sortExpressions } from './mapping/predicates';
 import { Params } from './mapping/scope';
 
 export interface Statement {
@@ -50,6 +51,8 @@ export interface PageQuery {
   sort: readonly SortSpec[];
   limit: number;
   offset: number;
+  /** At most this many rows per parent (ranked with ROW_NUMBER() in the database). */
+  perRef?: SearchRequest['perRef'];
 }
 
 /** One statement for a page (undefined when no part can match). */
@@ -62,7 +65,7 @@ export function pageStatement(mapping: CompiledMapping, query: PageQuery): { sta
     .map((part) => ({ part, where: whereOf(typeName, part, query.criteria, mapping, p) }))
     .filter((x) => x.where !== FALSE);
   if (live.length === 0) return undefined;
-  if (query.type.parts.length === 1) {
+  if (query.type.parts.length === 1 && !query.perRef) {
     const { part, where } = live[0]!;
     const keys = sortKeys(typeName, part, query.sort).flatMap((exprs, i) => exprs.map((expr) => ({ expr, dir: query.sort[i]!.direction })));
     const sql = [
@@ -74,7 +77,11 @@ export function pageStatement(mapping: CompiledMapping, query: PageQuery): { sta
     ].join(' ');
     return { statement: p.render(sql), parts: [part] };
   }
-  // Several tables serve the type: align their select lists and sort keys, UNION ALL, sort outside.
+  // Several tables serve the type (or rows are ranked per parent): align the select lists and sort
+  // keys of the tables, UNION ALL, rank and sort outside.
+  const perRef = query.perRef;
+  const refs = live.map(({ part }) => (perRef ? referenceColumn(typeName, part.spec, perRef.param, part.scope) : null));
+  if (perRef && refs.some((r) => r === null)) throw new Error(`${typeName} cannot be limited per ${perRef.param} in SQL`);
   const perPartKeys = live.map(({ part }) => sortKeys(typeName, part, query.sort));
   const width = query.sort.map((_, i) => Math.max(0, ...perPartKeys.map((k) => k[i]!.length)));
   const allColumns = query.type.parts.flatMap((part) => part.scope.selectedKeys().map((key) => ({ part: part.index, key })));
@@ -82,12 +89,18 @@ export function pageStatement(mapping: CompiledMapping, query: PageQuery): { sta
     const keys = width.flatMap((w, i) => Array.from({ length: w }, (_, j) => perPartKeys[n]![i]![j] ?? 'NULL'));
     const own = new Map(part.scope.selectList().map((s, i) => [part.scope.selectedKeys()[i]!, s]));
     const cols = allColumns.map((c) => (c.part === part.index ? own.get(c.key)! : `NULL AS ${q(c.key)}`));
-    const select = [`${part.index} AS ${q('_part')}`, `${part.idExpr} AS ${q('_id')}`, ...keys.map((k, i) => `${k} AS ${q(`_s${i}`)}`), ...cols];
+    const ref = refs[n] ? [`${refs[n]} AS ${q('_ref')}`] : [];
+    const select = [`${part.index} AS ${q('_part')}`, `${part.idExpr} AS ${q('_id')}`, ...ref, ...keys.map((k, i) => `${k} AS ${q(`_s${i}`)}`), ...cols];
     return `SELECT ${select.join(', ')} ${part.scope.from()} WHERE ${where}`;
   });
   let k = 0;
   const keys = width.flatMap((w, i) => Array.from({ length: w }, () => ({ expr: q(`_s${k++}`), dir: query.sort[i]!.direction })));
-  const sql = `SELECT * FROM (${branches.join(' UNION ALL ')}) ${q('u')} ${orderBy(keys, [q('_part'), q('_id')], dialect.isNullFlag)} ${dialect.page(query.limit, query.offset)}`;
+  const order = orderBy(keys, [q('_part'), q('_id')], dialect.isNullFlag);
+  const union = `(${branches.join(' UNION ALL ')}) ${q('u')}`;
+  const from = perRef
+    ? `(SELECT ${q('u')}.*, ROW_NUMBER() OVER (PARTITION BY ${q('_ref')} ${order}) AS ${q('_rn')} FROM ${union}) ${q('r')} WHERE ${q('_rn')} <= ${checkedInt(perRef.limit, 'limit')}`
+    : union;
+  const sql = `SELECT * FROM ${from} ${order} ${dialect.page(query.limit, query.offset)}`;
   return { statement: p.render(sql), parts: live.map((l) => l.part) };
 }
 

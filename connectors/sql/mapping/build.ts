@@ -26,7 +26,8 @@ export interface ChildQuery {
 const isConst = (spec: ValueSpec): boolean => typeof spec === 'object' && 'const' in spec;
 
 export interface CompiledElements {
-  build: (row: Row, children: ChildRows) => Record<string, unknown>;
+  /** The elements of one row, added to `into` (a new object when not given). */
+  build: (row: Row, children: ChildRows, into?: Record<string, unknown>) => Record<string, unknown>;
   children: ChildQuery[];
 }
 
@@ -53,16 +54,18 @@ function conceptBuilder(spec: ConceptSpec, scope: Scope): (row: Row) => FhirCodi
     const system = scope.select(`${q(alias)}.${q(lookup.system)}`);
     const name = lookup.display ? scope.select(`${q(alias)}.${q(lookup.display)}`) : undefined;
     const ignored = new Set(lookup.ignore.map(String));
+    const systems = new Map(Object.entries(lookup.systems));
+    const keep = lookup.keep?.system;
     return (row) => {
       const k = raw(row);
       if (k === undefined || ignored.has(k)) return [];
       const out: FhirCoding[] = [];
       const vocabulary = asText(row[system]);
-      const uri = vocabulary === undefined ? undefined : lookup.systems[vocabulary];
+      const uri = vocabulary === undefined ? undefined : systems.get(vocabulary);
       const text = name ? asText(row[name]) : undefined;
       const c = asText(row[code]);
-      if (uri && c !== undefined) out.push(withDisplay({ system: uri, code: c }, text));
-      if (lookup.keep) out.push(withDisplay({ system: lookup.keep.system, code: k }, text));
+      if (uri && c !== undefined) out.push(coding(uri, c, text));
+      if (keep !== undefined) out.push(coding(keep, k, text));
       return out;
     };
   }
@@ -73,19 +76,22 @@ function conceptBuilder(spec: ConceptSpec, scope: Scope): (row: Row) => FhirCodi
     const text = display ? asText(row[display]) : undefined;
     if (spec.map) {
       const mapped = spec.map[k];
-      return mapped === undefined ? [] : [withDisplay(codingOf(mapped), text)];
+      if (mapped === undefined) return [];
+      const parsed = codingOf(mapped);
+      return [coding(parsed.system, parsed.code!, text)];
     }
     if (systemKey) {
       const local = asText(row[systemKey]);
-      const uri = local === undefined ? undefined : spec.systems?.[local];
-      return [withDisplay(uri ? { system: uri, code: k } : { code: k }, text)];
+      return [coding(local === undefined ? undefined : spec.systems?.[local], k, text)];
     }
-    return [withDisplay({ system: spec.system, code: k }, text)];
+    return [coding(spec.system, k, text)];
   };
 }
 
-function withDisplay(coding: FhirCoding, display: string | undefined): FhirCoding {
-  return display === undefined ? coding : { ...coding, display };
+/** A Coding with only the members that have values (one allocation, no copies). */
+function coding(system: string | undefined, code: string, display: string | undefined): FhirCoding {
+  if (system === undefined) return display === undefined ? { code } : { code, display };
+  return display === undefined ? { system, code } : { system, code, display };
 }
 
 function constOrColumn(value: string | { column: string } | undefined, scope: Scope): ((row: Row) => unknown) | undefined {
@@ -147,16 +153,19 @@ export function compileValue(spec: ValueSpec, scope: Scope, children: ChildQuery
     };
   }
   if ('object' in spec) {
-    const fields = Object.entries(spec.object).map(([name, s]) => [name, compileValue(s, scope, children, `${where}.${name}`), isConst(s)] as const);
+    const entries = Object.entries(spec.object);
+    const names = entries.map(([name]) => name);
+    const builds = entries.map(([name, s]) => compileValue(s, scope, children, `${where}.${name}`));
+    const constant = entries.map(([, s]) => isConst(s));
     // An object with nothing but constants (e.g. an identifier's system without its value) is left out.
     return (row, kids) => {
       const out: Record<string, unknown> = {};
       let fromData = false;
-      for (const [name, build, constant] of fields) {
-        const v = build(row, kids);
+      for (let i = 0; i < builds.length; i++) {
+        const v = builds[i]!(row, kids);
         if (!present(v)) continue;
-        out[name] = v;
-        if (!constant) fromData = true;
+        out[names[i]!] = v;
+        if (!constant[i]) fromData = true;
       }
       return fromData ? out : undefined;
     };
@@ -164,11 +173,14 @@ export function compileValue(spec: ValueSpec, scope: Scope, children: ChildQuery
   if ('list' in spec) {
     const items = spec.list.map((s, i) => compileValue(s, scope, children, `${where}[${i}]`));
     return (row, kids) => {
-      const out = items.flatMap((build) => {
-        const v = build(row, kids);
-        return Array.isArray(v) ? v : present(v) ? [v] : [];
-      });
-      return out.length === 0 ? undefined : out;
+      let out: unknown[] | undefined;
+      for (let i = 0; i < items.length; i++) {
+        const v = items[i]!(row, kids);
+        if (Array.isArray(v)) {
+          if (v.length > 0) (out ??= []).push(...(v as unknown[]));
+        } else if (v !== undefined) (out ??= []).push(v);
+      }
+      return out;
     };
   }
   if ('rows' in spec) {
@@ -190,16 +202,17 @@ export function compileValue(spec: ValueSpec, scope: Scope, children: ChildQuery
 
 export function compileElements(elements: Record<string, ValueSpec>, scope: Scope, where: string): CompiledElements {
   const children: ChildQuery[] = [];
-  const fields = Object.entries(elements).map(([name, spec]) => [name, compileValue(spec, scope, children, `${where}.${name}`)] as const);
+  const entries = Object.entries(elements);
+  const names = entries.map(([name]) => name);
+  const builds = entries.map(([name, spec]) => compileValue(spec, scope, children, `${where}.${name}`));
   return {
     children,
-    build: (row, kids) => {
-      const out: Record<string, unknown> = {};
-      for (const [name, build] of fields) {
-        const v = build(row, kids);
-        if (present(v)) out[name] = v;
+    build: (row, kids, into = {}) => {
+      for (let i = 0; i < builds.length; i++) {
+        const v = builds[i]!(row, kids);
+        if (present(v)) into[names[i]!] = v;
       }
-      return out;
+      return into;
     },
   };
 }

@@ -5,7 +5,7 @@
 import { SEARCH_PARAMS, type Criterion, type ResourceType, type SortField, type TypeCapabilities } from '../../types';
 import type { Dialect } from '../dialects/types';
 import { compileElements, type CompiledElements } from './build';
-import { criterionCondition, sortExpressions, type PredicateContext } from './predicates';
+import { criterionCondition, referenceColumn, sortExpressions, type PredicateContext } from './predicates';
 import type { MappingSpec, PartSpec } from './schema';
 import { Params, Scope, type SqlContext } from './scope';
 
@@ -78,7 +78,8 @@ function capabilitiesOf(type: ResourceType, parts: CompiledPart[], pctx: Predica
     ),
   );
   const sorts = new Set(SORTS.filter((field) => parts.every((part) => sortExpressions(type, part.spec, field, part.scope) !== null)));
-  return { params, sorts, multiValueRefs: true };
+  const refs = (['patient', 'encounter'] as const).filter((param) => params.has(param) && parts.every((part) => referenceColumn(type, part.spec, param, part.scope) !== null));
+  return { params, sorts, multiValueRefs: true, limitPerRef: new Set(refs) };
 }
 
 /** Resource types whose ids may carry a prefix, and the part an id belongs to. */

@@ -385,6 +385,21 @@ export function criterionCondition(
   }
 }
 
+/**
+ * The column holding a type's reference to its patient or encounter, when that is exactly one plain
+ * `reference` column of the table (not reached through child rows): what per-parent limits
+ * partition by. Null otherwise.
+ */
+export function referenceColumn(type: ResourceType, part: PartSpec, param: 'patient' | 'encounter', scope: Scope): string | null {
+  const target: ResourceType = param === 'patient' ? 'Patient' : 'Encounter';
+  if (type === target || (part.search as Record<string, false | undefined>)[param] === false) return null;
+  const located = (ELEMENTS[type][param] ?? []).flatMap((path) => locate(part.elements, path));
+  if (located.length !== 1 || located[0]!.rows) return null;
+  const spec = located[0]!.spec;
+  if (typeof spec !== 'object' || !('reference' in spec) || spec.reference !== target) return null;
+  return scope.col(spec.column);
+}
+
 /** Sort expressions for a field over one table mapping: [] sorts by id only (no such element); null = cannot. */
 export function sortExpressions(type: ResourceType, part: PartSpec, field: string, scope: Scope): string[] | null {
   const columnsAt = (paths: string[]): ColumnSpec[] | null => {

@@ -11,8 +11,20 @@ function zone(z: string | undefined): string {
   return out === '+00:00' || out === '-00:00' ? 'Z' : out;
 }
 
+/** `YYYY-MM-DD` exactly (what PostgreSQL, MariaDB and SQLite send for a DATE column): kept as is. */
+function isDay(text: string): boolean {
+  if (text.length !== 10 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return false;
+  for (const i of DAY_DIGITS) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+const DAY_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9];
+
 /** A database date or timestamp as a FHIR date (`YYYY-MM-DD`) or dateTime (`YYYY-MM-DDThh:mm:ssZ`). */
 export function fhirDate(value: unknown, kind: 'date' | 'dateTime', format: 'iso' | 'yyyymmdd' = 'iso'): string | undefined {
+  if (format === 'iso' && typeof value === 'string' && isDay(value)) return value;
   let text: string;
   if (value instanceof Date) text = value.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
   else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint') text = String(value).trim();
@@ -39,10 +51,15 @@ function toBoolean(value: unknown): boolean | undefined {
   return undefined;
 }
 
+const printable = (c: number): boolean => c > 32 && c < 127;
+
 /** The raw value as text (for codes, ids and map keys). */
 export function asText(value: unknown): string | undefined {
   if (value === null || value === undefined) return undefined;
   if (typeof value === 'string') {
+    // Most values start and end with a printable ASCII character: nothing to trim, no copy.
+    const n = value.length;
+    if (n > 0 && printable(value.charCodeAt(0)) && printable(value.charCodeAt(n - 1))) return value;
     const t = value.trim();
     return t === '' ? undefined : t;
   }

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SqlConnector } from '../../../connectors/sql/connector';
 import { createDriver } from '../../../connectors/sql/dialects';
 import { SqlDriverError } from '../../../connectors/sql/dialects/types';
 import { encodeId } from '../../../src/ids';
@@ -57,6 +58,34 @@ describeSql('sqlite', 'omop', 'an OMOP source behind the gateway', () => {
     try {
       const data = dataOf<{ patients: { edges: unknown[] } }>(await only.query(example));
       expect(data.patients.edges.length).toBeGreaterThan(0);
+    } finally {
+      await only.close();
+    }
+  });
+
+  test("a list under many patients fetches only each patient's first page from SQL, with the same edges, cursors and pages as when totals are asked", async () => {
+    const only = await startGateway([{ id: 'research', kind: 'sql', mapping: 'omop', ...sqlSource('sqlite', 'omop') }]);
+    const operations: string[] = [];
+    (only.gateway.registry.get('research') as SqlConnector).onStatement = (e) => operations.push(e.operation);
+    const query = (total: boolean): string =>
+      `{ patients(first: 10) { edges { node { id source { recordId } encounters(first: 2) { ${total ? 'totalCount' : ''} edges { cursor node { id period { start } } } pageInfo { hasNextPage endCursor } } } } } }`;
+    type Patients = { patients: { edges: { node: { source: { recordId: string }; encounters: { totalCount?: number; pageInfo: { hasNextPage: boolean } } } }[] } };
+    try {
+      const cut = dataOf<Patients>(await only.query(query(false)));
+      expect(operations).toContain('SELECT Encounter by patient, first 4 per patient'); // the page, one to know a next page exists, one for the part's own hasMore
+      operations.length = 0;
+      const full = dataOf<Patients>(await only.query(query(true)));
+      expect(operations).toContain('SELECT Encounter by patient');
+      const raw = await openSql('sqlite', 'omop');
+      for (const edge of full.patients.edges) {
+        const visits = Number(await raw.scalar('SELECT COUNT(*) FROM visit_occurrence WHERE person_id = ?', [Number(edge.node.source.recordId)]));
+        expect(edge.node.encounters.totalCount).toBe(visits);
+        expect(edge.node.encounters.pageInfo.hasNextPage).toBe(visits > 2);
+        delete edge.node.encounters.totalCount;
+      }
+      await raw.close();
+      expect(full.patients.edges.some((e) => e.node.encounters.pageInfo.hasNextPage)).toBe(true);
+      expect(cut).toEqual(full);
     } finally {
       await only.close();
     }

@@ -236,6 +236,52 @@ for (const db of SQL_DBS) {
       expect(statements.every((s) => !/nope/.test(s.sql))).toBe(true);
     });
 
+    test("each patient's first N records are ranked in the database, in one statement, for one table and for a UNION of two", async () => {
+      const N = 3;
+      const byDateThenId = (a: { date: string | undefined; part: number; id: number }, b: typeof a): number =>
+        a.date === b.date ? a.part - b.part || a.id - b.id : a.date === undefined ? 1 : b.date === undefined ? -1 : a.date < b.date ? 1 : -1;
+      const firstPerPatient = (rows: { person: unknown; id: unknown; date: unknown }[][], prefixes: string[]): Map<string, string[]> => {
+        const all = rows.flatMap((list, part) => list.map((r) => ({ person: String(r.person), id: Number(r.id), part, date: day(r.date) })));
+        const out = new Map<string, string[]>();
+        for (const r of all.sort(byDateThenId)) {
+          const list = out.get(r.person) ?? [];
+          if (list.length < N) list.push(`${prefixes[r.part]}${r.id}`);
+          out.set(r.person, list);
+        }
+        return out;
+      };
+      const patients = (await raw.query<{ id: number }>('SELECT person_id AS id FROM person ORDER BY person_id')).map((r) => String(r.id));
+      const cases: [ResourceType, Map<string, string[]>][] = [
+        ['Encounter', firstPerPatient([await raw.query('SELECT person_id AS person, visit_occurrence_id AS id, visit_start_date AS date FROM visit_occurrence')], [''])],
+        [
+          'Observation',
+          firstPerPatient(
+            [
+              await raw.query('SELECT person_id AS person, measurement_id AS id, measurement_date AS date FROM measurement'),
+              await raw.query('SELECT person_id AS person, observation_id AS id, observation_date AS date FROM observation'),
+            ],
+            ['m-', 'o-'],
+          ),
+        ],
+      ];
+      for (const [type, expected] of cases) {
+        expect(connector.capabilities().types[type]!.limitPerRef?.has('patient')).toBe(true);
+        statements.length = 0;
+        const result = await connector.search(request(type, [{ param: 'patient', ids: patients }], { perRef: { param: 'patient', limit: N } }), ctx);
+        expect(statements).toHaveLength(1);
+        expect(statements[0]!.sql).toMatch(/ROW_NUMBER\(\) OVER \(PARTITION BY/);
+        expect(statements[0]!.operation).toBe(`SELECT ${type} by patient, first ${N} per patient`);
+        const got = new Map<string, string[]>();
+        for (const record of result.records) {
+          const person = /\/(.+)$/.exec(String((record.resource.subject as { reference: string }).reference))![1]!;
+          got.set(person, [...(got.get(person) ?? []), record.id]);
+        }
+        expect({ type, got: Object.fromEntries(got) }).toEqual({ type, got: Object.fromEntries(expected) });
+        const dates = result.records.map((r) => String(r.resource.period ? (r.resource.period as { start?: string }).start : r.resource.effectiveDateTime));
+        expect(dates).toEqual([...dates].sort().reverse()); // still in the order asked across patients
+      }
+    });
+
     test('hostile filter values find nothing, leak nothing and change nothing', async () => {
       const before = await raw.query('SELECT (SELECT COUNT(*) FROM person) AS p, (SELECT COUNT(*) FROM condition_occurrence) AS c, (SELECT COUNT(*) FROM concept) AS k');
       const evil = ["' OR 1=1 --", "1' OR '1'='1", '%', '_', '\\', '!%', "'; DELETE FROM person; --", '1; DROP TABLE person', 'é漢字😀', 'x'.repeat(20_000), '1 OR 1=1', '"', '`', ']'];
