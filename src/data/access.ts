@@ -67,11 +67,15 @@ const pageKey = (k: PageKey): string => `${partText(k.part)}\u0000${k.offset}\u0
 
 export class DataAccess {
   private readonly records: DataLoader<RecordKey, SourceRecord | null, string>;
-  private readonly pages: DataLoader<PageKey, PartPage, string>;
+  /**
+   * Page loaders, one per source and type: a batch only ever groups pages of one type (see
+   * batchGroup), and separate loaders let each type's pages resolve as soon as they are in, so one
+   * list's slower policy check (a claim's diagnoses) does not hold the next level of another back.
+   */
+  private readonly pages = new Map<string, DataLoader<PageKey, PartPage, string>>();
 
   constructor(private readonly options: DataAccessOptions) {
     this.records = new DataLoader((keys) => this.loadRecords(keys), { cacheKeyFn: recordKey, maxBatchSize: 500 });
-    this.pages = new DataLoader((keys) => this.loadPages(keys), { cacheKeyFn: pageKey });
   }
 
   get registry(): SourceRegistry {
@@ -104,7 +108,7 @@ export class DataAccess {
     const fp = fingerprint(`${parts.map(partText).join('\u0000')}\u0000${JSON.stringify(args.sort)}`);
     const offsets = decodeCursor(args.after, fp);
     const settled = await Promise.allSettled(
-      parts.map((part) => this.pages.load({ part, offset: offsets[part.key] ?? 0, limit: args.first + 1, wantTotal: args.wantTotal })),
+      parts.map((part) => this.pagesOf(part).load({ part, offset: offsets[part.key] ?? 0, limit: args.first + 1, wantTotal: args.wantTotal })),
     );
     const pages: PartPage[] = [];
     const failures: Error[] = [];
@@ -121,7 +125,17 @@ export class DataAccess {
 
   /** One part's page from `offset` (batched and cached like connection pages; policy filtered, not yet released). */
   partPage(part: Part, offset: number, limit: number, wantTotal: boolean): Promise<PartPage> {
-    return this.pages.load({ part, offset, limit, wantTotal });
+    return this.pagesOf(part).load({ part, offset, limit, wantTotal });
+  }
+
+  private pagesOf(part: Part): DataLoader<PageKey, PartPage, string> {
+    const group = `${part.source}\u0000${part.request.type}`;
+    let loader = this.pages.get(group);
+    if (!loader) {
+      loader = new DataLoader((keys) => this.loadPages(keys), { cacheKeyFn: pageKey });
+      this.pages.set(group, loader);
+    }
+    return loader;
   }
 
   /**
