@@ -545,6 +545,15 @@ describe('nothing a request learns decides the next one', () => {
     expect(res.body.data).toEqual({ patient: { id: gid('Patient', 'pat-a') } });
     expect(res.upstream).toBe(1);
   });
+
+  it("claims' diagnoses are looked up in the same upstream request as the level below the claims: one request per level", async () => {
+    const q = `query($id: ID!) { patient(id: $id) { id
+      encounters { edges { node { id conditions { edges { node { id } } } observations { edges { node { id } } } } } }
+      claims { edges { node { id } } } } }`;
+    const res = await ask(await patientA(), q, { id: gid('Patient', 'pat-a') });
+    expect(JSON.stringify(res.body)).toContain(gid('Claim', 'claim-a-plain'));
+    expect(res.upstream).toBe(3);
+  });
 });
 
 describe('the audit trail', () => {
