@@ -73,7 +73,7 @@ function codingsOf(values: unknown[]): { system?: string; code: string }[] {
 
 export class ConsentAwarePolicy implements AccessPolicy {
   /** Records that passed `filter`: the elements to redact, and the patients they belong to. */
-  private readonly vetted = new Map<string, { redact: string[]; patients: string[] }>();
+  private readonly vetted = new Map<string, { redact: string[]; patients?: string[] }>();
   /** The Consents in force about each patient record (source + patient id), gathered once per request. */
   private readonly consentsByPatient = new Map<string, FhirResource[]>();
   /** Decisions when no Consent applies: they depend on the labels only (purpose and config are the request's). */
@@ -113,10 +113,11 @@ export class ConsentAwarePolicy implements AccessPolicy {
   }
 
   async filter(records: SourceRecord[]): Promise<SourceRecord[]> {
-    const visible: { record: SourceRecord; patients: string[] }[] = [];
+    const visible: { record: SourceRecord; patients?: string[] }[] = [];
     for (const record of records) {
       if (!this.inScope(record)) continue;
-      const patients = hasPatient(record.type) ? patientIdsOf(record.resource, record.type) : [];
+      // Patient ids are read once here when the compartment or consent needs them; else in release.
+      const patients = !this.deps.compartment && !this.deps.consent ? undefined : hasPatient(record.type) ? patientIdsOf(record.resource, record.type) : [];
       if (this.inCompartment(record, patients)) visible.push({ record, patients });
     }
     const { consent } = this.deps;
@@ -126,7 +127,7 @@ export class ConsentAwarePolicy implements AccessPolicy {
     }
     // Each patient's Consents are looked up once per request (then kept in consentsByPatient).
     const wanted = new Map<string, { source: string; id: string }>();
-    for (const { record, patients } of visible) {
+    for (const { record, patients = [] } of visible) {
       for (const id of patients) {
         const key = `${record.source}\u0000${id}`;
         if (!this.consentsByPatient.has(key)) wanted.set(key, { source: record.source, id });
@@ -136,7 +137,7 @@ export class ConsentAwarePolicy implements AccessPolicy {
     const byPatient = new Map<string, FhirResource[] | Error>();
     [...wanted.keys()].forEach((key, i) => byPatient.set(key, consents[i]!));
     const out: SourceRecord[] = [];
-    for (const { record, patients } of visible) {
+    for (const { record, patients = [] } of visible) {
       if (!hasPatient(record.type)) {
         this.vetted.set(keyOf(record), { redact: [], patients });
         out.push(record);
@@ -162,7 +163,7 @@ export class ConsentAwarePolicy implements AccessPolicy {
   release(record: SourceRecord): SourceRecord {
     const vetted = this.vetted.get(keyOf(record));
     if (vetted === undefined) throw new HealthgraphError('INTERNAL_SERVER_ERROR', 'A record reached release without passing the policy');
-    this.deps.audit.disclose(record, record.type === 'Patient' ? [record.id] : vetted.patients);
+    this.deps.audit.disclose(record, record.type === 'Patient' ? [record.id] : (vetted.patients ?? patientIdsOf(record.resource, record.type)));
     const { redact } = vetted;
     if (redact.length === 0) return record;
     const marker = this.deps.consent?.config.redactedMarker ?? '[redacted]';
@@ -181,10 +182,10 @@ export class ConsentAwarePolicy implements AccessPolicy {
     return ok;
   }
 
-  private inCompartment(record: SourceRecord, patients: string[]): boolean {
+  private inCompartment(record: SourceRecord, patients: string[] | undefined): boolean {
     const { compartment } = this.deps;
     if (!compartment || !hasPatient(record.type)) return true;
-    const ids = record.type === 'Patient' ? [record.id] : patients;
+    const ids = record.type === 'Patient' ? [record.id] : (patients ?? []);
     const ok = ids.some((id) => compartment.has(record.source, id));
     if (!ok) this.record(record, ids[0], 'out-of-compartment', { permit: false, reason: 'outside the token patient compartment', consents: [], labels: [] });
     return ok;
@@ -281,9 +282,9 @@ export class ConsentAwarePolicy implements AccessPolicy {
     const claims = records.filter((r) => r.type === 'Claim' || r.type === 'ExplanationOfBenefit');
     if (!consent || claims.length === 0) return { labels, failures };
     const wanted = new Map<string, { source: string; type: ResourceType; ids: Set<string> }>();
-    const refsOf = (r: SourceRecord) => CLAIM_REFERENCES.flatMap((p) => readAll(r.resource, p)).map(parseReference).filter((x) => x !== undefined);
-    for (const claim of claims) {
-      for (const ref of refsOf(claim)) {
+    const refs = claims.map((claim) => CLAIM_REFERENCES.flatMap((p) => readAll(claim.resource, p)).map(parseReference).filter((x) => x !== undefined));
+    for (const [i, claim] of claims.entries()) {
+      for (const ref of refs[i]!) {
         const group = wanted.get(`${claim.source}\u0000${ref.type}`) ?? { source: claim.source, type: ref.type, ids: new Set<string>() };
         group.ids.add(ref.id);
         wanted.set(`${claim.source}\u0000${ref.type}`, group);
@@ -302,9 +303,9 @@ export class ConsentAwarePolicy implements AccessPolicy {
         }
       }),
     );
-    for (const claim of claims) {
+    for (const [i, claim] of claims.entries()) {
       const found = new Set<string>();
-      for (const ref of refsOf(claim)) {
+      for (const ref of refs[i]!) {
         const failure = failedGroups.get(`${claim.source}\u0000${ref.type}`);
         if (failure) failures.set(keyOf(claim), failure);
         const target = fetched.get(keyOf({ source: claim.source, type: ref.type, id: ref.id }));
