@@ -7,8 +7,11 @@
  *
  * Both gateways run as `bin/healthgraph serve` child processes over the same FHIR peer (the :8081
  * peer of `make services` when it answers, else one started here), measured one after the other
- * with autocannon. Environment: BENCH_FHIR_URL, BENCH_DURATION (10), BENCH_WARMUP (3),
- * BENCH_CONNECTIONS (32), BENCH_PATIENTS (16).
+ * with autocannon. The machine is shared, so the two are measured in alternating order
+ * (open, secured, secured, open, …: BENCH_ROUNDS rounds, default 2) and each figure is the median
+ * over its runs; CPU per request (gateway CPU % ÷ req/s) is printed too, being the figure least
+ * moved by other load. Environment: BENCH_FHIR_URL, BENCH_DURATION (10), BENCH_WARMUP (3),
+ * BENCH_CONNECTIONS (32), BENCH_PATIENTS (16), BENCH_ROUNDS (2).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,8 +63,20 @@ async function post(url: string, body: string, headers: Record<string, string>):
   return { status: res.status, text: await res.text() };
 }
 
+/** Gateway CPU per request in ms (the % of one core during the window, over the request rate). */
+function cpuPerRequest(r: LoadResult): number | undefined {
+  const cpu = r.cpu.gateway;
+  return cpu === undefined || cpu === null || r.reqPerSec === 0 ? undefined : (cpu * 10) / r.reqPerSec;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 function line(label: string, r: LoadResult): string {
-  return `${label.padEnd(22)} p50 ${String(r.latencyMs.p50).padStart(7)} ms   p95 ${String(r.latencyMs.p95).padStart(7)} ms   ${String(r.reqPerSec).padStart(7)} req/s   errors ${r.errors + r.non2xx + r.graphqlErrors}   upstream/req ${r.upstreamRequests?.mean ?? '?'}   cpu gateway ${r.cpu.gateway ?? '?'}%`;
+  return `${label.padEnd(22)} p50 ${String(r.latencyMs.p50).padStart(7)} ms   p95 ${String(r.latencyMs.p95).padStart(7)} ms   ${String(r.reqPerSec).padStart(7)} req/s   errors ${r.errors + r.non2xx + r.graphqlErrors}   upstream/req ${r.upstreamRequests?.mean ?? '?'}   cpu gateway ${r.cpu.gateway ?? '?'}% (${cpuPerRequest(r)?.toFixed(2) ?? '?'} ms/req)`;
 }
 
 async function main(): Promise<void> {
@@ -111,10 +126,33 @@ async function main(): Promise<void> {
     }
 
     process.stdout.write(`patient summary, ${patients.length} patients rotated, ${settings.connections} connections, ${settings.durationSeconds} s after ${settings.warmupSeconds} s warm-up\n`);
-    const plain = await measure({ url: open.url, requests: plainRequests, pids: { gateway: open.pid, peer: peer.pid } }, settings);
-    const guarded = await measure({ url: secured.url, requests: securedRequests, pids: { gateway: secured.pid, peer: peer.pid } }, settings);
-    process.stdout.write(`${line('without auth/consent', plain)}\n${line('with auth + consent', guarded)}\n`);
-    const ratio = guarded.latencyMs.p50 / plain.latencyMs.p50;
+    const runs = { open: [] as LoadResult[], secured: [] as LoadResult[] };
+    const rounds = Math.max(1, intEnv('BENCH_ROUNDS', 2));
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? (['open', 'secured'] as const) : (['secured', 'open'] as const);
+      for (const which of order) {
+        const result =
+          which === 'open'
+            ? await measure({ url: open.url, requests: plainRequests, pids: { gateway: open.pid, peer: peer.pid } }, settings)
+            : await measure({ url: secured.url, requests: securedRequests, pids: { gateway: secured.pid, peer: peer.pid } }, settings);
+        runs[which].push(result);
+        process.stdout.write(`${line(which === 'open' ? 'without auth/consent' : 'with auth + consent', result)}\n`);
+      }
+    }
+    const summary = (rs: LoadResult[]) => ({
+      p50: median(rs.map((r) => r.latencyMs.p50)),
+      p95: median(rs.map((r) => r.latencyMs.p95)),
+      reqPerSec: median(rs.map((r) => r.reqPerSec)),
+      cpu: median(rs.map((r) => cpuPerRequest(r) ?? NaN)),
+      upstream: rs[0]?.upstreamRequests?.mean ?? NaN,
+    });
+    const a = summary(runs.open);
+    const b = summary(runs.secured);
+    const show = (label: string, x: typeof a) =>
+      `${label.padEnd(22)} p50 ${x.p50.toFixed(1).padStart(7)} ms   p95 ${x.p95.toFixed(1).padStart(7)} ms   ${x.reqPerSec.toFixed(1).padStart(7)} req/s   upstream/req ${x.upstream}   ${x.cpu.toFixed(2)} ms CPU/req`;
+    process.stdout.write(`medians over ${rounds} run(s) each:\n${show('without auth/consent', a)}\n${show('with auth + consent', b)}\n`);
+    const ratio = b.p50 / a.p50;
+    process.stdout.write(`CPU per request: +${((b.cpu / a.cpu - 1) * 100).toFixed(1)}%\n`);
     process.stdout.write(`p50 ratio (secured / open): ${ratio.toFixed(3)} → overhead ${((ratio - 1) * 100).toFixed(1)}% (goal ≤ 15%): ${ratio <= 1.15 ? 'met' : 'NOT met'}\n`);
   } finally {
     for (const s of services.reverse()) await s.stop();
