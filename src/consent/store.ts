@@ -24,6 +24,8 @@ function consentsIn(json: unknown): FhirResource[] {
 /** Consents of the store, by the patient they are about (record id or gateway id, as written). */
 export class ConsentStore {
   private readonly byPatient = new Map<string, FhirResource[]>();
+  /** Consents written with a gateway patient id, by the source record it names (`source\0id`). */
+  private readonly byRecord = new Map<string, FhirResource[]>();
 
   constructor(consents: readonly FhirResource[] = []) {
     for (const consent of consents) {
@@ -32,6 +34,10 @@ export class ConsentStore {
         if (list) list.push(consent);
         else this.byPatient.set(id, [consent]);
       }
+    }
+    for (const [key, list] of this.byPatient) {
+      const decoded = tryDecodeId(key);
+      if (decoded?.type === 'Patient') this.byRecord.set(`${decoded.source}\u0000${decoded.id}`, [...(this.byRecord.get(`${decoded.source}\u0000${decoded.id}`) ?? []), ...list]);
     }
   }
 
@@ -64,12 +70,7 @@ export class ConsentStore {
    * id in the store matches that id in any source (documented in docs/security.md).
    */
   about(source: string, patientId: string): FhirResource[] {
-    const out = [...(this.byPatient.get(patientId) ?? [])];
-    for (const [key, list] of this.byPatient) {
-      const decoded = tryDecodeId(key);
-      if (decoded && decoded.type === 'Patient' && decoded.source === source && decoded.id === patientId) out.push(...list);
-    }
-    return out;
+    return [...(this.byPatient.get(patientId) ?? []), ...(this.byRecord.get(`${source}\u0000${patientId}`) ?? [])];
   }
 
   get size(): number {
