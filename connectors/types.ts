@@ -121,10 +121,18 @@ export interface SearchRequest {
    * sort order), on top of `limit`. Sent only when the type's `limitPerRef` has `param`; `offset` is 0.
    */
   perRef?: { param: 'patient' | 'encounter'; limit: number };
+  /**
+   * Reference elements of the matches (top-level FHIR element names, e.g. `provider`) whose targets
+   * the caller reads next: a source that can (`TypeCapabilities.includes`) returns those targets
+   * with the matches (FHIR `_include`) in `SearchResult.included`, saving the next round trip.
+   */
+  include?: readonly string[];
 }
 
 export interface SearchResult {
   records: SourceRecord[];
+  /** Records the matches refer to, returned alongside them (`SearchRequest.include`); any type. */
+  included?: SourceRecord[];
   /** Total number of matches, when requested and known. */
   total?: number;
   /** Whether more records follow this page. */
@@ -140,6 +148,8 @@ export interface TypeCapabilities {
   multiValueRefs: boolean;
   /** Reference criteria for which the source can cut each parent's records to a number itself (`SearchRequest.perRef`). */
   limitPerRef?: ReadonlySet<'patient' | 'encounter'>;
+  /** Reference elements whose targets the source can return with a search (`SearchRequest.include`). */
+  includes?: ReadonlySet<string>;
 }
 
 export interface SourceCapabilities {

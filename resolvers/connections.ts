@@ -6,6 +6,7 @@ import { collapsedConnection } from '../src/data/collapse';
 import type { ConnectionModel, Part } from '../src/data/connection';
 import { factCollapse } from '../src/unified/collapses';
 import { membersOf } from './identity';
+import { nodeReferences } from '../src/graphql/lookahead';
 import { clinicalCriteria, clinicalSort, pageSize, responsePath, selectsField, type ClinicalFilterArgs } from '../src/graphql/arguments';
 
 export interface ListArgs {
@@ -27,19 +28,21 @@ export function relatedList(types: readonly ResourceType[], link: Link, pickType
     const sort = clinicalSort(args.orderBy);
     const criteria: Criterion[] = [{ param: link, ids: [parent.id] }, ...clinicalCriteria(args.filter)];
     const wanted = pickTypes ? pickTypes(args) : types;
+    const references = nodeReferences(info);
+    const include = references.length > 0 ? { include: references } : {};
     const connectionArgs = { first: pageSize(args.first), after: args.after, sort, wantTotal: selectsField(info, 'totalCount'), path: responsePath(info) };
     const members = link === 'patient' ? membersOf(parent, ctx) : [];
     if (members.length <= 1) {
       const parts: Part[] = wanted.map((type) => ({
         key: `${parent.source}:${type}`,
         source: parent.source,
-        request: { type, criteria, sort },
+        request: { type, criteria, sort, ...include },
       }));
       return ctx.data.connection(parts, connectionArgs);
     }
     const filters = clinicalCriteria(args.filter);
     const parts: Part[] = wanted.flatMap((type) =>
-      members.map((m) => ({ key: `${m.source}:${type}:${m.recordId}`, source: m.source, request: { type, criteria: [{ param: 'patient' as const, ids: [m.recordId] }, ...filters], sort } })),
+      members.map((m) => ({ key: `${m.source}:${type}:${m.recordId}`, source: m.source, request: { type, criteria: [{ param: 'patient' as const, ids: [m.recordId] }, ...filters], sort, ...include } })),
     );
     if (new Set(members.map((m) => m.source)).size === 1) return ctx.data.connection(parts, connectionArgs);
     return collapsedConnection(ctx.data, parts, connectionArgs, factCollapse(ctx.identity));

@@ -10,6 +10,7 @@ import { tryDecodeId, tryDecodePersonId } from '../src/ids';
 import { isFhirDate } from '../src/model/dates';
 import { personCollapse } from '../src/unified/collapses';
 import { unifyPerson, unifyRecord } from '../src/unified/patient';
+import { nodeReferences } from '../src/graphql/lookahead';
 
 
 const GENDER: Record<string, string> = { MALE: 'male', FEMALE: 'female', OTHER: 'other', UNKNOWN: 'unknown' };
@@ -83,10 +84,11 @@ export const queryResolvers: Resolvers = {
     patients: (_, args, ctx, info) => {
       const sort = patientSort(args.orderBy);
       const criteria = patientCriteria(args.filter);
+      const include = nodeReferences(info);
       const parts: Part[] = ctx.data.registry.servingType('Patient').map((c) => ({
         key: `${c.id}:Patient`,
         source: c.id,
-        request: { type: 'Patient', criteria, sort },
+        request: { type: 'Patient', criteria, sort, ...(include.length > 0 ? { include } : {}) },
       }));
       const connectionArgs = { first: pageSize(args.first), after: args.after, sort, wantTotal: selectsField(info, 'totalCount'), path: responsePath(info) };
       if (!ctx.identity) return ctx.data.connection(parts, connectionArgs);

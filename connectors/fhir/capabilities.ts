@@ -31,6 +31,38 @@ export function readCapabilityStatement(statement: unknown): Map<ResourceType, S
   return listed;
 }
 
+/** `service-provider` → `serviceProvider`: the element a same-named search parameter reads. */
+const elementOfParam = (param: string): string => param.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+/**
+ * The `_include` targets a CapabilityStatement lists (`searchInclude`, e.g. `Claim:provider`), per
+ * type, as element name → search parameter. Only parameters named after their element are kept
+ * (`provider` → Claim.provider, `service-provider` → Encounter.serviceProvider): those are the
+ * references the schema's fields follow.
+ */
+export function readSearchIncludes(statement: unknown): Map<ResourceType, Map<string, string>> {
+  const includes = new Map<ResourceType, Map<string, string>>();
+  const rest = (statement as { rest?: unknown })?.rest;
+  if (!Array.isArray(rest)) return includes;
+  for (const mode of rest) {
+    const resources = (mode as { resource?: unknown })?.resource;
+    if (!Array.isArray(resources)) continue;
+    for (const entry of resources as { type?: unknown; searchInclude?: unknown }[]) {
+      const type = entry?.type;
+      if (typeof type !== 'string' || !(RESOURCE_TYPES as readonly string[]).includes(type) || !Array.isArray(entry.searchInclude)) continue;
+      const map = new Map<string, string>();
+      for (const value of entry.searchInclude) {
+        if (typeof value !== 'string') continue;
+        const [owner, param, target] = value.split(':');
+        if (owner !== type || !param || target !== undefined || !/^[a-z][a-z-]*$/.test(param)) continue;
+        map.set(elementOfParam(param), param);
+      }
+      if (map.size > 0) includes.set(type as ResourceType, map);
+    }
+  }
+  return includes;
+}
+
 /**
  * The gateway capabilities a server has: a criterion or sort pushes down when the server lists
  * the FHIR parameter it maps to. A server that lists a type with no search parameters at all is

@@ -17,6 +17,12 @@ export const fhirSourceSchema = z
       .describe(
         'Send the reads and searches of one request level to this source as one FHIR `batch` Bundle; `auto`: when the CapabilityStatement lists `batch` (needs `paging: offset`)',
       ),
+    include: z
+      .enum(['auto', 'off'])
+      .default('auto')
+      .describe(
+        'Ask for the targets of references a query follows with the list that holds them (`_include`); `auto`: for the includes the CapabilityStatement lists (`searchInclude`)',
+      ),
     paging: z.enum(['offset', 'links']).default('offset').describe('`offset`: the server supports `_offset`; `links`: page only by following `next` links'),
     maxConnections: z.number().int().min(1).max(1024).default(64).describe('Keep-alive connections to the server'),
     retry: z

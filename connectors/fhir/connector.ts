@@ -4,19 +4,20 @@
  * parameters, batches look-ups by id (`_id=a,b,c`), and follows `next` links for large pages.
  */
 import type { Logger } from '../../src/logger';
-import type {
-  CallContext,
-  Connector,
-  FhirResource,
-  ResourceType,
-  SearchRequest,
-  SearchResult,
-  SourceCapabilities,
-  SourceRecord,
-  SourceStatus,
+import {
+  isResourceType,
+  type CallContext,
+  type Connector,
+  type FhirResource,
+  type ResourceType,
+  type SearchRequest,
+  type SearchResult,
+  type SourceCapabilities,
+  type SourceRecord,
+  type SourceStatus,
 } from '../types';
 import { createAuthProvider } from './auth';
-import { capabilitiesFrom, defaultCapabilities, readCapabilityStatement } from './capabilities';
+import { capabilitiesFrom, defaultCapabilities, readCapabilityStatement, readSearchIncludes } from './capabilities';
 import type { FhirSourceConfig } from './config';
 import { FhirHttpClient, FhirHttpError } from './http';
 import { buildSearch, sortParam } from './query';
@@ -46,6 +47,8 @@ export class FhirConnector implements Connector {
   private lastStatus?: { at: number; status: Promise<SourceStatus> };
   /** Set when the server takes `batch` Bundles: a request's searches to this source then travel together. */
   private batcher?: RequestBatcher;
+  /** Per type, the `_include` parameters the server lists, by the element they follow. */
+  private includeParams = new Map<ResourceType, Map<string, string>>();
 
   constructor(
     private readonly config: FhirSourceConfig,
@@ -76,6 +79,11 @@ export class FhirConnector implements Connector {
       const batch = this.config.batch === 'on' || (this.config.batch === 'auto' && advertisesBatch(statement));
       this.batcher = batch && this.config.paging === 'offset' ? new RequestBatcher(this.id, this.transport) : undefined;
       this.caps = listed.size > 0 ? capabilitiesFrom(listed) : defaultCapabilities();
+      this.includeParams = this.config.include === 'auto' ? readSearchIncludes(statement) : new Map();
+      for (const [type, params] of this.includeParams) {
+        const caps = this.caps.types[type];
+        if (caps) caps.includes = new Set(params.keys());
+      }
     } catch (error) {
       this.log.warn({ source: this.id, err: (error as Error).message }, 'CapabilityStatement unavailable; assuming standard search parameters');
       this.caps = defaultCapabilities();
@@ -120,11 +128,18 @@ export class FhirConnector implements Connector {
     const sort = sortParam(type, request.sort);
     if (sort) extra.push(['_sort', sort]);
     if (request.wantTotal) extra.push(['_total', 'accurate']);
+    const includes = this.includeParams.get(type);
+    for (const element of request.include ?? []) {
+      const param = includes?.get(element);
+      if (param) extra.push(['_include', `${type}:${param}`]);
+    }
     const skip = byOffset ? 0 : request.offset;
     const page = await this.fetchAll(buildSearch(type, request.criteria, extra), skip + limit, ctx);
     const matches = page.resources.filter((r) => r.resourceType === type && r.id !== undefined).slice(skip);
+    const included = page.included.flatMap((r) => (isResourceType(r.resourceType) && typeof r.id === 'string' ? [this.toRecord(r.resourceType, r)] : []));
     return {
       records: matches.slice(0, limit).map((r) => this.toRecord(type, r)),
+      ...(included.length > 0 ? { included } : {}),
       total: page.total,
       hasMore: matches.length > limit || page.hasNext,
     };
@@ -155,8 +170,13 @@ export class FhirConnector implements Connector {
   }
 
   /** Search matches from `path`, following `next` links until `want` matches are in hand. */
-  private async fetchAll(path: string, want: number, ctx: CallContext): Promise<{ resources: FhirResource[]; total?: number; hasNext: boolean }> {
+  private async fetchAll(
+    path: string,
+    want: number,
+    ctx: CallContext,
+  ): Promise<{ resources: FhirResource[]; included: FhirResource[]; total?: number; hasNext: boolean }> {
     const resources: FhirResource[] = [];
+    const included: FhirResource[] = [];
     let next: string | undefined = path;
     let total: number | undefined;
     let pages = 0;
@@ -168,7 +188,10 @@ export class FhirConnector implements Connector {
       if (pages === 1 && typeof bundle?.total === 'number') total = bundle.total;
       let matches = 0;
       for (const entry of bundle?.entry ?? []) {
-        if (entry.resource && entry.search?.mode !== 'include' && entry.search?.mode !== 'outcome') {
+        if (!entry.resource || entry.search?.mode === 'outcome') continue;
+        if (entry.search?.mode === 'include') {
+          included.push(entry.resource);
+        } else {
           resources.push(entry.resource);
           matches++;
         }
@@ -178,7 +201,7 @@ export class FhirConnector implements Connector {
       if (next === undefined && answer.batched && matches > 0 && matches >= (countOf(current) ?? Infinity)) next = nextByOffset(current, matches);
       if (resources.length >= want || pages >= 1000) break;
     }
-    return { resources, total, hasNext: next !== undefined };
+    return { resources, included, total, hasNext: next !== undefined };
   }
 
   /** A read or a search's first page: batched with this request's other calls when the server takes batches. */

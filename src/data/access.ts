@@ -4,7 +4,7 @@
  * request per source, type and level). The AccessPolicy is applied on every path.
  */
 import DataLoader from 'dataloader';
-import type { CallContext, Criterion, ResourceType, SearchRequest, SortSpec, SourceRecord } from '../../connectors/types';
+import type { CallContext, Criterion, ResourceType, SearchRequest, SearchResult, SortSpec, SourceRecord } from '../../connectors/types';
 import { HealthgraphError } from '../errors';
 import { encounterIdsOf, matchesAll, patientIdsOf, comparator } from '../model/evaluate';
 import { parseReference } from '../model/references';
@@ -12,7 +12,7 @@ import type { AccessPolicy } from './policy';
 import { batchableRef, planPart, type PartPlan } from './plan';
 import type { SourceRegistry } from './registry';
 import { decodeCursor, fingerprint } from './cursor';
-import { mergePages, type ConnectionModel, type Part, type PartPage } from './connection';
+import { mergePages, partText, type ConnectionModel, type Part, type PartPage } from './connection';
 
 export interface DataAccessOptions {
   registry: SourceRegistry;
@@ -53,17 +53,7 @@ export interface ConnectionArgs {
 const MAX_IDS_PER_REQUEST = 100;
 
 const recordKey = (k: RecordKey): string => `${k.source}\u0000${k.type}\u0000${k.id}`;
-/** A part's identity as text (its key and request), computed once per part object. */
-const partTexts = new WeakMap<Part, string>();
-function partText(part: Part): string {
-  let text = partTexts.get(part);
-  if (text === undefined) {
-    text = JSON.stringify([part.key, part.request]);
-    partTexts.set(part, text);
-  }
-  return text;
-}
-const pageKey = (k: PageKey): string => `${partText(k.part)}\u0000${k.offset}\u0000${k.limit}\u0000${k.wantTotal ? 1 : 0}`;
+const pageKey = (k: PageKey): string => `${partText(k.part)}\u0000${k.offset}\u0000${k.limit}\u0000${k.wantTotal ? 1 : 0}\u0000${k.part.request.include?.join(',') ?? ''}`;
 
 export class DataAccess {
   private readonly records: DataLoader<RecordKey, SourceRecord | null, string>;
@@ -230,7 +220,7 @@ export class DataAccess {
     const caps = this.options.registry.get(key.part.source)?.capabilities().types[key.part.request.type];
     if (!caps?.multiValueRefs || !caps.params.has(ref.param)) return undefined;
     const others = key.part.request.criteria.filter((_, i) => i !== ref.index);
-    return JSON.stringify([key.part.source, key.part.request.type, ref.param, others, key.part.request.sort, key.limit]);
+    return JSON.stringify([key.part.source, key.part.request.type, ref.param, others, key.part.request.sort, key.limit, key.part.request.include ?? []]);
   }
 
   private constrained(part: Part): Criterion[] | null {
@@ -289,10 +279,15 @@ export class DataAccess {
       perRef && caps.limitPerRef?.has(perRef.param) && plan.residual.length === 0 && plan.sortPushed && !this.options.policy.postFilters(part.source, part.request.type)
         ? { perRef }
         : {};
-    const result = await connector.search(
-      { type: part.request.type, criteria: plan.pushed, sort: plan.sortPushed ? part.request.sort : [], limit: limit + 1, offset: 0, wantTotal: false, ...cut },
-      this.options.call,
-    );
+    const result = await this.search(part, {
+      type: part.request.type,
+      criteria: plan.pushed,
+      sort: plan.sortPushed ? part.request.sort : [],
+      limit: limit + 1,
+      offset: 0,
+      wantTotal: false,
+      ...cut,
+    });
     if (result.records.length > limit || result.hasMore) return undefined;
     const records = await this.admit(result.records, plan.residual);
     return plan.sortPushed ? records : [...records].sort(comparator(part.request.sort));
@@ -319,10 +314,7 @@ export class DataAccess {
       const records = all.slice(key.offset, key.offset + key.limit);
       return { key: part.key, offset: key.offset, records, hasMore: all.length > key.offset + key.limit, total: all.length };
     }
-    const result = await connector.search(
-      { type: part.request.type, criteria: plan.pushed, sort: part.request.sort, limit: key.limit, offset: key.offset, wantTotal: key.wantTotal },
-      this.options.call,
-    );
+    const result = await this.search(part, { type: part.request.type, criteria: plan.pushed, sort: part.request.sort, limit: key.limit, offset: key.offset, wantTotal: key.wantTotal });
     const records = await this.options.policy.filter(result.records);
     this.prime(records);
     return {
@@ -340,7 +332,6 @@ export class DataAccess {
    * chunks until the page is full after filtering, instead of fetching every record.
    */
   private async loadFilteredPage(part: Part, plan: PartPlan, key: PageKey): Promise<PartPage> {
-    const connector = this.options.registry.require(part.source);
     const needed = key.offset + key.limit;
     const kept: SourceRecord[] = [];
     let sourceOffset = 0;
@@ -356,10 +347,7 @@ export class DataAccess {
           { source: part.source },
         );
       }
-      const result = await connector.search(
-        { type: part.request.type, criteria: plan.pushed, sort: part.request.sort, limit: chunk, offset: sourceOffset, wantTotal: false },
-        this.options.call,
-      );
+      const result = await this.search(part, { type: part.request.type, criteria: plan.pushed, sort: part.request.sort, limit: chunk, offset: sourceOffset, wantTotal: false });
       sourceOffset += result.records.length;
       exhausted = !result.hasMore || result.records.length === 0;
       kept.push(...(await this.admit(result.records, plan.residual)));
@@ -379,6 +367,26 @@ export class DataAccess {
     const visible = await this.options.policy.filter(matching);
     this.prime(visible);
     return visible;
+  }
+
+  /**
+   * A part's search, asking the source for the targets of the references the query reads next
+   * (`include`) where it can; those arrive with the matches and are cached after the policy's
+   * check, so resolving the references costs no further request.
+   */
+  private async search(part: Part, request: SearchRequest): Promise<SearchResult> {
+    const connector = this.options.registry.require(part.source);
+    const supported = connector.capabilities().types[part.request.type]?.includes;
+    const include = supported ? part.request.include?.filter((element) => supported.has(element)) : undefined;
+    const result = await connector.search(include && include.length > 0 ? { ...request, include } : request, this.options.call);
+    if (result.included && result.included.length > 0) await this.primeIncluded(part.source, result.included);
+    return result;
+  }
+
+  /** Records returned alongside a search: cached as a read by id would have them (types the caller may not read are dropped). */
+  private async primeIncluded(source: string, records: SourceRecord[]): Promise<void> {
+    const readable = records.filter((r) => r.source === source && this.options.policy.searchConstraints(source, r.type) !== null);
+    this.prime(await this.options.policy.filter(readable));
   }
 
   private prime(records: SourceRecord[]): void {

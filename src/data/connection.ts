@@ -32,6 +32,21 @@ export interface Part {
   request: Omit<SearchRequest, 'limit' | 'offset' | 'wantTotal'>;
 }
 
+/**
+ * A part's identity as text (its key and request, without `include`: what else the query reads
+ * does not change which records the list holds, so cursors stay valid), computed once per part.
+ */
+const partTexts = new WeakMap<Part, string>();
+export function partText(part: Part): string {
+  let text = partTexts.get(part);
+  if (text === undefined) {
+    const { include: _include, ...request } = part.request;
+    text = JSON.stringify([part.key, request]);
+    partTexts.set(part, text);
+  }
+  return text;
+}
+
 /** What a part returned for one page: records from its offset on, and whether more follow. */
 export interface PartPage {
   key: string;

@@ -57,7 +57,8 @@ function sourceOf(parent: Parent): string | undefined {
   return isRecord(parent) || isNested(parent) ? parent.source : undefined;
 }
 
-function implementsResource(type: GraphQLObjectType | GraphQLInterfaceType): boolean {
+/** Whether a schema type is a FHIR resource (a field of that type follows a reference). */
+export function implementsResource(type: GraphQLObjectType | GraphQLInterfaceType): boolean {
   return type.name === 'Resource' || type.getInterfaces().some((i) => i.name === 'Resource');
 }
 
