@@ -22,6 +22,7 @@ import { createRequestHandler } from './http';
 import { createMetrics, type Metrics } from './metrics';
 import { createSecurity, type Security } from './security';
 import { createPlayground, loadExamples, type Playground } from './playground';
+import { recordSourceCall, type RequestTrace } from './tracing';
 
 export interface Gateway {
   readonly registry: SourceRegistry;
@@ -79,7 +80,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const apollo = createApollo(schema, config, log, metrics, security);
   await apollo.start();
 
-  const createContext = async (requestId: string, principal: Principal): Promise<GatewayContext> => {
+  const createContext = async (requestId: string, principal: Principal, traced?: RequestTrace): Promise<GatewayContext> => {
     const upstream = { bySource: new Map<string, number>(), total: 0 };
     const call = {
       requestId,
@@ -87,6 +88,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         upstream.total++;
         upstream.bySource.set(event.source, (upstream.bySource.get(event.source) ?? 0) + 1);
         metrics.observeUpstream(event);
+        if (traced) recordSourceCall(traced, event);
       },
     };
     const audit = new AuditRecorder(requestId, principal);

@@ -14,6 +14,7 @@ import type { Logger } from '../logger';
 import type { Metrics } from './metrics';
 import type { Playground } from './playground';
 import type { Security } from './security';
+import { endRequestSpan, startRequestSpan, type RequestTrace } from './tracing';
 
 export interface HttpDeps {
   apollo: ApolloServer<GatewayContext>;
@@ -23,7 +24,7 @@ export interface HttpDeps {
   playground?: Playground;
   maxRequestBytes: number;
   maxBatchOperations: number;
-  createContext: (requestId: string, principal: Principal) => Promise<GatewayContext>;
+  createContext: (requestId: string, principal: Principal, trace?: RequestTrace) => Promise<GatewayContext>;
   security: Security;
 }
 
@@ -113,26 +114,40 @@ export function createRequestHandler(deps: HttpDeps) {
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
-    const context = await deps.createContext(requestId, principal);
-    const result = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
-      context: async () => context,
-    });
-    let text: string;
-    if (result.body.kind === 'complete') text = result.body.string;
-    else {
-      let chunks = '';
-      for await (const chunk of result.body.asyncIterator) chunks += chunk;
-      text = chunks;
+    const traced = startRequestSpan(req.headers, req.method ?? 'GET', requestId);
+    let status = 500;
+    let outcome: 'ok' | 'partial' | 'error' = 'error';
+    let context: GatewayContext | undefined;
+    try {
+      context = await deps.createContext(requestId, principal, traced);
+      const ctx = context;
+      const result = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
+        context: async () => ctx,
+      });
+      let text: string;
+      if (result.body.kind === 'complete') text = result.body.string;
+      else {
+        let chunks = '';
+        for await (const chunk of result.body.asyncIterator) chunks += chunk;
+        text = chunks;
+      }
+      status = result.status ?? 200;
+      outcome = outcomeOf(status, text);
+      // Fail closed: a request whose audit event cannot be written returns no data.
+      if (!audited(context.audit.event(outcome, status), res, requestId)) {
+        status = 500;
+        outcome = 'error';
+        return;
+      }
+      const out: Record<string, string> = { 'x-request-id': requestId, 'x-upstream-requests': String(context.upstream.total) };
+      for (const [key, value] of result.headers) out[key] = value;
+      out['content-length'] = String(Buffer.byteLength(text));
+      res.writeHead(status, out);
+      res.end(text);
+    } finally {
+      endRequestSpan(traced, { status, outcome, upstreamRequests: context?.upstream.total ?? 0, operation: context?.audit.operation });
     }
-    const status = result.status ?? 200;
-    // Fail closed: a request whose audit event cannot be written returns no data.
-    if (!audited(context.audit.event(outcomeOf(status, text), status), res, requestId)) return;
-    const out: Record<string, string> = { 'x-request-id': requestId, 'x-upstream-requests': String(context.upstream.total) };
-    for (const [key, value] of result.headers) out[key] = value;
-    out['content-length'] = String(Buffer.byteLength(text));
-    res.writeHead(status, out);
-    res.end(text);
   }
 
   /** Writes the audit event; on failure answers 500 without data and returns false. */
