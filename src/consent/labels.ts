@@ -180,13 +180,17 @@ export class LabelIndex {
   }
 
   /** Secondary elements that carry labels: element name → labels. */
-  elementLabels(resource: FhirResource, type: ResourceType): Map<string, string[]> {
-    const out = new Map<string, string[]>();
+  elementLabels(resource: FhirResource, type: ResourceType): ReadonlyMap<string, readonly string[]> {
+    let out: Map<string, readonly string[]> | undefined;
     for (const path of REDACTABLE_ELEMENTS[type] ?? []) {
-      const labels = this.labelsOfValues(readAll(resource, path));
-      if (labels.length > 0) out.set(path, labels);
+      let found: Set<string> | undefined;
+      for (const value of readAll(resource, path)) {
+        const labels = this.labelsIn(value);
+        if (labels) for (const l of labels) (found ??= new Set<string>()).add(l);
+      }
+      if (found) (out ??= new Map()).set(path, [...found]);
     }
-    return out;
+    return out ?? NO_ELEMENT_LABELS;
   }
 
   private addLabelsOf(value: unknown, out: Set<string>): void {
@@ -216,6 +220,7 @@ export class LabelIndex {
 }
 
 const NO_LABELS: readonly string[] = Object.freeze([]);
+const NO_ELEMENT_LABELS: ReadonlyMap<string, readonly string[]> = new Map();
 
 const nonEmpty = (labels: readonly string[]): readonly string[] | undefined => (labels.length > 0 ? labels : undefined);
 

@@ -53,6 +53,14 @@ export interface PolicyDeps {
 export const DATA_ABSENT_REASON = 'http://hl7.org/fhir/StructureDefinition/data-absent-reason';
 export const REDACTED_SECURITY = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'REDACTED', display: 'redacted' };
 
+/** Labels claims inherit from the records they point at, and the claims whose targets could not be read. */
+interface ReferencedLabels {
+  labels: ReadonlyMap<string, string[]>;
+  failures: ReadonlyMap<string, Error>;
+}
+
+const NO_REFERENCES: ReferencedLabels = { labels: new Map(), failures: new Map() };
+
 /** Claim elements that point at the diagnoses and procedures whose codes label the claim. */
 const CLAIM_REFERENCES = ['diagnosis.diagnosisReference', 'procedure.procedureReference'];
 
@@ -133,7 +141,12 @@ export class ConsentAwarePolicy implements AccessPolicy {
         if (!this.consentsByPatient.has(key)) wanted.set(key, { source: record.source, id });
       }
     }
-    const [consents, referenced] = await Promise.all([wanted.size > 0 ? consent.sourceConsents.loadMany([...wanted.values()]) : [], this.referencedCodes(visible.map((v) => v.record))]);
+    // Nothing to wait for in the common case (Consents known, no claims): no promises then.
+    const claims = visible.filter((v) => v.record.type === 'Claim' || v.record.type === 'ExplanationOfBenefit').map((v) => v.record);
+    const [consents, referenced] =
+      wanted.size === 0 && claims.length === 0
+        ? [[], NO_REFERENCES]
+        : await Promise.all([wanted.size > 0 ? consent.sourceConsents.loadMany([...wanted.values()]) : [], this.referencedCodes(claims)]);
     const byPatient = new Map<string, FhirResource[] | Error>();
     [...wanted.keys()].forEach((key, i) => byPatient.set(key, consents[i]!));
     const out: SourceRecord[] = [];
@@ -274,12 +287,11 @@ export class ConsentAwarePolicy implements AccessPolicy {
     return out;
   }
 
-  /** Labels a claim inherits from the Conditions and Procedures its diagnoses and procedures point at. */
-  private async referencedCodes(records: SourceRecord[]): Promise<{ labels: Map<string, string[]>; failures: Map<string, Error> }> {
+  /** Labels claims (and EOBs) inherit from the Conditions and Procedures their diagnoses and procedures point at. */
+  private async referencedCodes(claims: SourceRecord[]): Promise<ReferencedLabels> {
     const labels = new Map<string, string[]>();
     const failures = new Map<string, Error>();
     const { consent } = this.deps;
-    const claims = records.filter((r) => r.type === 'Claim' || r.type === 'ExplanationOfBenefit');
     if (!consent || claims.length === 0) return { labels, failures };
     const wanted = new Map<string, { source: string; type: ResourceType; ids: Set<string> }>();
     const refs = claims.map((claim) => CLAIM_REFERENCES.flatMap((p) => readAll(claim.resource, p)).map(parseReference).filter((x) => x !== undefined));
