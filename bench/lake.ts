@@ -160,6 +160,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `  server (sum of command round trips, overlapping) ${Math.round(server.ms)} ms over ${server.commands} commands; driver (write wall time minus server) ${Math.round(driverMs)} ms\n`,
     );
+    process.stdout.write(`  server by command: ${JSON.stringify(imported.serverByCommand)}\n`);
   }
   if (env.BENCH_LAKE_SKIP_QUERIES === '1') return;
   const queries = await runQueries();

@@ -12,7 +12,7 @@
 # Environment: FHIR_PORT (8081), FAULTY_PORT (8082), FHIR_SYNTHEA_PATIENTS (60), SERVICES_HOST (127.0.0.1),
 #              SERVICES_TIMEOUT (seconds to wait for readiness, 90),
 #              PG_PORT (5433), MARIADB_PORT (3307), CLAIMS_SYNTHEA_PATIENTS (FHIR_SYNTHEA_PATIENTS),
-#              FERRETDB_PORT (27018), HG_TOOLS_DIR (where FerretDB is built, ~/.cache/healthgraph).
+#              FERRETDB_PORT (27018), FERRETDB_GOGC (400), HG_TOOLS_DIR (where FerretDB is built, ~/.cache/healthgraph).
 #
 # A service may also define <name>_available, which prints why and fails when the service cannot run on
 # this machine (e.g. its Debian package is missing and we are not root); it is then skipped, and the
@@ -336,7 +336,9 @@ ferretdb_start() {
   bin="$("$ROOT/scripts/ferretdb/build.sh")"
   mkdir -p "$STATE_DIR/ferretdb"
   : >"$(log_file ferretdb)"
-  nohup "$bin" --handler=sqlite --sqlite-url="file:$STATE_DIR/ferretdb/" --state-dir="$STATE_DIR/ferretdb" \
+  # GOGC=400: FerretDB allocates heavily per inserted document; fewer garbage collections cut its CPU per
+  # document by about a fifth on the lake import (docs/benchmarks.md, "The MongoDB lake").
+  GOGC="${FERRETDB_GOGC:-400}" nohup "$bin" --handler=sqlite --sqlite-url="file:$STATE_DIR/ferretdb/" --state-dir="$STATE_DIR/ferretdb" \
     --listen-addr="$HOST:$FERRETDB_PORT" --debug-addr="" --telemetry=disable --log-level=WARN \
     --test-enable-nested-pushdown --test-batch-size=1000 \
     >>"$(log_file ferretdb)" 2>&1 </dev/null &

@@ -8,6 +8,13 @@
  *   - either way, a stored document of an older layout version is replaced.
  * At most `concurrency` batches are in flight, and a batch waits for an in-flight one that holds
  * one of its ids, so writes of one id happen in input order.
+ *
+ * Ids met again (Synthea repeats each Organization and Practitioner in every bundle that cites it)
+ * are remembered with the version stored once the first repeat has been resolved (a bounded map,
+ * oldest forgotten first), so later repeats need neither the failed insert nor the `find`. On
+ * FerretDB both are dear: a batch with one duplicate is re-inserted one document per transaction,
+ * and `_id: {$in}` scans the collection. Remembering is safe with concurrent imports: the stored
+ * version can only become newer, and a replace still carries its condition in the filter.
  */
 import { MongoBulkWriteError, type AnyBulkWriteOperation, type Db, type Document } from 'mongodb';
 import { collectionOf, indexesFor, LAYOUT_VERSION, type LakeDocument } from '../../connectors/mongo/layout';
@@ -31,6 +38,11 @@ export interface WriterOptions {
 }
 
 const DUPLICATE_KEY = 11000;
+/** Most repeated ids remembered (a few hundred bytes each). */
+const REMEMBERED_IDS = 50_000;
+
+/** The `_hg` fields `supersedes` reads, as stored. */
+type StoredVersion = { _hg: { v: number; lu?: Date; h: string } };
 
 function newer(a: LakeDocument, b: LakeDocument): LakeDocument {
   const la = a._hg.lu?.getTime();
@@ -66,6 +78,8 @@ function writeErrorsOf(error: unknown): { index: number; code: number; message: 
 export class LakeWriter {
   private readonly inFlight = new Map<Promise<unknown>, Set<string>>();
   private readonly indexed = new Set<string>();
+  /** `Type/id` → the version stored, for ids met again; in insertion order (the oldest is forgotten first). */
+  private readonly written = new Map<string, StoredVersion>();
   private failure?: Error;
   readonly counts: WriteCounts = { inserted: 0, replaced: 0, kept: 0, failed: 0 };
   /** Wall time spent in write round trips (overlaps with parsing when concurrency > 0). */
@@ -142,32 +156,57 @@ export class LakeWriter {
     if (missing.length > 0) await collection.createIndexes(missing);
   }
 
+  private remember(type: string, id: string, stored: Document | undefined): void {
+    const key = `${type}/${id}`;
+    this.written.delete(key);
+    const hg = stored?._hg as StoredVersion['_hg'] | undefined;
+    if (!hg) return;
+    this.written.set(key, { _hg: { v: hg.v, lu: hg.lu, h: hg.h } });
+    if (this.written.size > REMEMBERED_IDS) this.written.delete(this.written.keys().next().value!);
+  }
+
   private async writeType(type: string, docs: LakeDocument[]): Promise<void> {
     if (this.options.indexesFirst) await this.ensureIndexes(type);
     const collection = this.db.collection<LakeDocument>(collectionOf(type));
+    const fresh: LakeDocument[] = [];
     const existing: LakeDocument[] = [];
-    try {
-      const result = await collection.insertMany(docs, { ordered: false });
-      this.counts.inserted += result.insertedCount;
-    } catch (error) {
-      const errors = writeErrorsOf(error);
-      if (!errors) throw error;
-      this.counts.inserted += docs.length - errors.length;
-      for (const e of errors) {
-        const doc = docs[e.index];
-        if (!doc) continue;
-        if (e.code === DUPLICATE_KEY) existing.push(doc);
-        else this.fail(doc, e.message);
+    const stored = new Map<string, Document>();
+    for (const doc of docs) {
+      const known = this.written.get(`${type}/${doc._id}`);
+      if (!known) fresh.push(doc);
+      else {
+        existing.push(doc);
+        stored.set(doc._id, known);
       }
     }
+    const unknown: LakeDocument[] = [];
+    if (fresh.length > 0) {
+      try {
+        const result = await collection.insertMany(fresh, { ordered: false });
+        this.counts.inserted += result.insertedCount;
+      } catch (error) {
+        const errors = writeErrorsOf(error);
+        if (!errors) throw error;
+        this.counts.inserted += fresh.length - errors.length;
+        for (const e of errors) {
+          const doc = fresh[e.index];
+          if (!doc) continue;
+          if (e.code === DUPLICATE_KEY) unknown.push(doc);
+          else this.fail(doc, e.message);
+        }
+      }
+    }
+    if (unknown.length > 0) {
+      // Read the stored versions first: on a re-import nothing needs replacing, and one query answers that.
+      const found = await collection
+        .find({ _id: { $in: unknown.map((d) => d._id) } }, { projection: { '_hg.lu': 1, '_hg.h': 1, '_hg.v': 1 }, batchSize: unknown.length })
+        .toArray();
+      for (const doc of found) stored.set(String(doc._id), doc);
+      existing.push(...unknown);
+    }
     if (existing.length === 0) return;
-    // Read the stored versions first: on a re-import nothing needs replacing, and one query answers that.
-    const stored = new Map<string, Document>();
-    const found = await collection
-      .find({ _id: { $in: existing.map((d) => d._id) } }, { projection: { '_hg.lu': 1, '_hg.h': 1, '_hg.v': 1 }, batchSize: existing.length })
-      .toArray();
-    for (const doc of found) stored.set(String(doc._id), doc);
     const replace = existing.filter((doc) => supersedes(doc, stored.get(doc._id)));
+    for (const doc of existing) this.remember(type, doc._id, stored.get(doc._id));
     this.counts.kept += existing.length - replace.length;
     if (replace.length === 0) return;
     // The same condition in the filter keeps this right when another import writes concurrently. No
@@ -177,11 +216,14 @@ export class LakeWriter {
       const result = await collection.bulkWrite(ops, { ordered: false });
       this.counts.replaced += result.matchedCount;
       this.counts.kept += replace.length - result.matchedCount;
+      // A replace that matched nothing met a newer stored version, unknown here: forget the id.
+      for (const doc of replace) this.remember(type, doc._id, result.matchedCount === replace.length ? doc : undefined);
     } catch (error) {
       const errors = writeErrorsOf(error);
       if (!errors) throw error;
       for (const e of errors) if (replace[e.index]) this.fail(replace[e.index]!, e.message);
       this.counts.replaced += replace.length - errors.length;
+      for (const doc of replace) this.remember(type, doc._id, undefined);
     }
   }
 
