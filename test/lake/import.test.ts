@@ -122,6 +122,24 @@ describeWithMongo('versions and bad input', [], () => {
     expect(await family()).toBe('Newest');
   });
 
+  it('an id met again and again in one import (one batch per line) ends as its newest version', async () => {
+    const dir = join(tmp, 'v-repeats');
+    mkdirSync(dir, { recursive: true });
+    const version = (lastUpdated: string, family: string): string => patient(lastUpdated, family).replace('"id":"v1"', '"id":"repeated"');
+    const lines = [
+      version('2030-01-01T00:00:00Z', 'R1'),
+      version('2031-01-01T00:00:00Z', 'R2'),
+      version('2029-01-01T00:00:00Z', 'R0'),
+      version('2032-01-01T00:00:00Z', 'R3'),
+      version('2032-01-01T00:00:00Z', 'R3'),
+    ];
+    writeFileSync(join(dir, 'Patient.000.ndjson'), `${lines.join('\n')}\n`);
+    const report = await importLake({ url, paths: [dir], batchSize: 1, concurrency: 2 });
+    expect(report.writes).toEqual({ inserted: 1, replaced: 2, kept: 2, failed: 0 });
+    const stored = await withDb(url, (db) => db.collection('Patient').findOne({ _id: 'repeated' as never }));
+    expect((stored?.name as Json[])[0]!.family).toBe('R3');
+  });
+
   it('bad JSON, a wrong resourceType, a missing id and a truncated gzip are reported with file and line; good lines load', async () => {
     const dir = join(tmp, 'bad');
     mkdirSync(dir, { recursive: true });
