@@ -59,6 +59,8 @@ interface ReferencedLabels {
   failures: ReadonlyMap<string, Error>;
 }
 
+const NOTHING_REDACTED: readonly string[] = Object.freeze([]);
+
 const NO_REFERENCES: ReferencedLabels = { labels: new Map(), failures: new Map() };
 
 /** Claim elements that point at the diagnoses and procedures whose codes label the claim. */
@@ -81,9 +83,10 @@ function codingsOf(values: unknown[]): { system?: string; code: string }[] {
 
 export class ConsentAwarePolicy implements AccessPolicy {
   /** Records that passed `filter`: the elements to redact, and the patients they belong to. */
-  private readonly vetted = new Map<string, { redact: string[]; patients?: string[] }>();
+  private readonly vetted = new Map<string, { redact: readonly string[]; patients?: string[] }>();
   /** The Consents in force about each patient record (source + patient id), gathered once per request. */
   private readonly consentsByPatient = new Map<string, FhirResource[]>();
+  private lastConsents?: { source: string; patient: string; inForce: FhirResource[] };
   /** Decisions when no Consent applies: they depend on the labels only (purpose and config are the request's). */
   private readonly defaultDecisions = new Map<string, Decision>();
   private readonly accessor: Accessor;
@@ -130,7 +133,7 @@ export class ConsentAwarePolicy implements AccessPolicy {
     }
     const { consent } = this.deps;
     if (!consent || this.selfAccess) {
-      for (const { record, patients } of visible) this.vetted.set(keyOf(record), { redact: [], patients });
+      for (const { record, patients } of visible) this.vetted.set(keyOf(record), { redact: NOTHING_REDACTED, patients });
       return visible.map((v) => v.record);
     }
     // Each patient's Consents are looked up once per request (then kept in consentsByPatient).
@@ -152,7 +155,7 @@ export class ConsentAwarePolicy implements AccessPolicy {
     const out: SourceRecord[] = [];
     for (const { record, patients = [] } of visible) {
       if (!hasPatient(record.type)) {
-        this.vetted.set(keyOf(record), { redact: [], patients });
+        this.vetted.set(keyOf(record), { redact: NOTHING_REDACTED, patients });
         out.push(record);
         continue;
       }
@@ -231,13 +234,20 @@ export class ConsentAwarePolicy implements AccessPolicy {
   }
 
   private consentsOf(source: string, patient: string, found: Map<string, FhirResource[] | Error>): FhirResource[] | Error {
+    // Records mostly come in runs of one patient: the last answer needs no key.
+    const last = this.lastConsents;
+    if (last && last.source === source && last.patient === patient) return last.inForce;
     const key = `${source}\u0000${patient}`;
     const known = this.consentsByPatient.get(key);
-    if (known) return known;
+    if (known) {
+      this.lastConsents = { source, patient, inForce: known };
+      return known;
+    }
     const fromSource = found.get(key) ?? [];
     if (fromSource instanceof Error) return fromSource;
     const inForce = [...fromSource, ...(this.deps.consent?.store.about(source, patient) ?? [])].filter((c) => consentApplies(c, this.accessor.purpose, this.now));
     this.consentsByPatient.set(key, inForce);
+    this.lastConsents = { source, patient, inForce };
     return inForce;
   }
 
@@ -270,11 +280,13 @@ export class ConsentAwarePolicy implements AccessPolicy {
   }
 
   /** Secondary elements to redact: those whose labels the patient's Consents (or the defaults) deny. */
-  private redactions(record: SourceRecord, consents: FhirResource[], patient: string | undefined): string[] {
+  private redactions(record: SourceRecord, consents: FhirResource[], patient: string | undefined): readonly string[] {
     const { consent } = this.deps;
-    if (!consent || existenceSensitive(record.type)) return [];
+    if (!consent || existenceSensitive(record.type)) return NOTHING_REDACTED;
+    const elements = consent.labels.elementLabels(record.resource, record.type);
+    if (elements.size === 0) return NOTHING_REDACTED;
     const out: string[] = [];
-    for (const [element, labels] of consent.labels.elementLabels(record.resource, record.type)) {
+    for (const [element, labels] of elements) {
       const decision = this.decideFor(consents, record, labels);
       if (decision.permit) continue;
       if (this.deps.principal.breakTheGlass) {
