@@ -80,7 +80,13 @@ export type Criterion =
   | { param: 'patient' | 'encounter' | '_id'; ids: string[] }
   | { param: 'code' | 'identifier' | 'category' | 'status' | 'gender'; tokens: Token[] }
   | { param: 'date' | 'birthdate'; range: DateRange }
-  | { param: 'name' | 'family' | 'given'; text: string };
+  | { param: 'name' | 'family' | 'given'; text: string }
+  /**
+   * Patients only: those with at least one Condition of one of the codes in the same source (FHIR
+   * `_has:Condition:patient:code`). A source that cannot evaluate it does not list it; the data
+   * layer then resolves it to an `_id` criterion by searching the source's Conditions.
+   */
+  | { param: 'hasCondition'; tokens: Token[] };
 
 export type SearchParam = Criterion['param'];
 export const SEARCH_PARAMS: readonly SearchParam[] = [
@@ -97,6 +103,7 @@ export const SEARCH_PARAMS: readonly SearchParam[] = [
   'name',
   'family',
   'given',
+  'hasCondition',
 ];
 
 export type SortField = 'date' | 'name' | 'birthdate' | 'lastUpdated' | 'id';

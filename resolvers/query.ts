@@ -4,7 +4,7 @@ import type { GatewayContext } from '../src/context';
 import type { Part } from '../src/data/connection';
 import { badInput } from '../src/errors';
 import type { Resolvers, PatientFilter } from '../src/generated/graphql';
-import { pageSize, parseRange, parseToken, patientSort, responsePath, selectsField } from '../src/graphql/arguments';
+import { pageSize, parseRange, parseToken, parseTokens, patientSort, responsePath, selectsField } from '../src/graphql/arguments';
 import { collapsedConnection } from '../src/data/collapse';
 import { tryDecodeId, tryDecodePersonId } from '../src/ids';
 import { isFhirDate } from '../src/model/dates';
@@ -38,6 +38,8 @@ export function patientCriteria(filter: PatientFilter | null | undefined): Crite
   }
   const born = parseRange(filter.born, 'filter.born');
   if (born) criteria.push({ param: 'birthdate', range: born });
+  const conditions = parseTokens(filter.hasCondition, 'filter.hasCondition');
+  if (conditions) criteria.push({ param: 'hasCondition', tokens: conditions });
   if (filter.gender) criteria.push({ param: 'gender', tokens: [{ code: GENDER[filter.gender] ?? filter.gender.toLowerCase() }] });
   return criteria;
 }

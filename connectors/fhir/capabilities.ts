@@ -7,7 +7,15 @@ interface CapabilityResource {
   searchParam?: unknown;
 }
 
-/** Resource types and search parameter names a CapabilityStatement lists for its server REST mode. */
+/** Whether a list of CapabilityStatement `searchParam` entries names `name`. */
+function listsParam(searchParams: unknown, name: string): boolean {
+  return Array.isArray(searchParams) && searchParams.some((p) => (p as { name?: unknown })?.name === name);
+}
+
+/**
+ * Resource types and search parameter names a CapabilityStatement lists for its server REST mode.
+ * `_has` (reverse chaining) counts for every type when the REST mode lists it for all types.
+ */
 export function readCapabilityStatement(statement: unknown): Map<ResourceType, Set<string>> {
   const listed = new Map<ResourceType, Set<string>>();
   const rest = (statement as { rest?: unknown })?.rest;
@@ -15,6 +23,7 @@ export function readCapabilityStatement(statement: unknown): Map<ResourceType, S
   for (const mode of rest) {
     const resources = (mode as { mode?: unknown; resource?: unknown })?.resource;
     if (!Array.isArray(resources)) continue;
+    const hasEverywhere = listsParam((mode as { searchParam?: unknown }).searchParam, '_has');
     for (const entry of resources as CapabilityResource[]) {
       const type = entry?.type;
       if (typeof type !== 'string' || !(RESOURCE_TYPES as readonly string[]).includes(type)) continue;
@@ -25,6 +34,7 @@ export function readCapabilityStatement(statement: unknown): Map<ResourceType, S
           if (typeof name === 'string') names.add(name);
         }
       }
+      if (hasEverywhere) names.add('_has');
       listed.set(type as ResourceType, names);
     }
   }
@@ -66,13 +76,15 @@ export function readSearchIncludes(statement: unknown): Map<ResourceType, Map<st
 /**
  * The gateway capabilities a server has: a criterion or sort pushes down when the server lists
  * the FHIR parameter it maps to. A server that lists a type with no search parameters at all is
- * assumed to support the standard ones (many servers omit them).
+ * assumed to support the standard ones (many servers omit them). Reverse chaining (`_has:…`) is
+ * never assumed: it pushes down only when the server lists `_has`.
  */
 export function capabilitiesFrom(listed: Map<ResourceType, Set<string>>): SourceCapabilities {
   const types: Partial<Record<ResourceType, TypeCapabilities>> = {};
   for (const [type, names] of listed) {
-    const standard = names.size <= 2;
-    const supports = (name: string | undefined): boolean => name !== undefined && (standard || names.has(name));
+    const standard = names.size - (names.has('_has') ? 1 : 0) <= 2;
+    const supports = (name: string | undefined): boolean =>
+      name !== undefined && (name.startsWith('_has:') ? names.has('_has') : standard || names.has(name));
     const params = new Set<SearchParam>();
     for (const [param, name] of Object.entries(FHIR_PARAMS[type]) as [SearchParam, string | undefined][]) {
       if (supports(name)) params.add(param);

@@ -25,6 +25,7 @@ export function criterionParams(type: ResourceType, criterion: Criterion): [stri
     case 'category':
     case 'status':
     case 'gender':
+    case 'hasCondition':
       return [[name, criterion.tokens.map(tokenValue).join(',')]];
     case 'date':
     case 'birthdate': {

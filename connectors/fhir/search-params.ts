@@ -19,7 +19,17 @@ const CLINICAL: ParamNames = {
 };
 
 export const FHIR_PARAMS: Record<ResourceType, ParamNames> = {
-  Patient: { _id: '_id', identifier: 'identifier', name: 'name', family: 'family', given: 'given', birthdate: 'birthdate', gender: 'gender' },
+  Patient: {
+    _id: '_id',
+    identifier: 'identifier',
+    name: 'name',
+    family: 'family',
+    given: 'given',
+    birthdate: 'birthdate',
+    gender: 'gender',
+    // Reverse chaining: supported only when the server lists `_has` (capabilities.ts).
+    hasCondition: '_has:Condition:patient:code',
+  },
   Encounter: { ...CLINICAL, encounter: undefined, code: 'type', category: 'class' },
   Condition: { ...CLINICAL, date: 'onset-date', status: 'clinical-status' },
   Observation: CLINICAL,

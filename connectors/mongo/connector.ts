@@ -76,7 +76,7 @@ export class MongoConnector implements Connector {
     if (options.onCommand) this.client.on('commandStarted', options.onCommand);
     this.client.on('error', () => undefined);
     this.db = this.client.db(databaseOf(config.url, config.database));
-    const typeCaps: TypeCapabilities = { params: new Set(SEARCH_PARAMS), sorts: new Set(SORTS), multiValueRefs: true };
+    const typeCaps: TypeCapabilities = { params: new Set(SEARCH_PARAMS.filter((p) => p !== 'hasCondition')), sorts: new Set(SORTS), multiValueRefs: true };
     this.caps = { types: Object.fromEntries(RESOURCE_TYPES.map((t) => [t, typeCaps])) };
   }
 

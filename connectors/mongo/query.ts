@@ -59,6 +59,8 @@ export function criterionFilter(criterion: Criterion): MongoFilter {
       return dateFilter('_hg.date', criterion.range.from, criterion.range.to);
     case 'birthdate':
       return dateFilter('_hg.birthdate', criterion.range.from, criterion.range.to);
+    case 'hasCondition':
+      throw new Error('hasCondition is not pushed down to the lake (the data layer resolves it)');
     case 'name':
     case 'family':
     case 'given':

@@ -9,25 +9,17 @@ import type { CompiledMapping, CompiledPart, CompiledType } from './mapping/comp
 import type { ChildQuery } from './mapping/build';
 import { and, criterionCondition, FALSE, referenceColumn, sortExpressions } from './mapping/predicates';
 import { Params } from './mapping/scope';
+import { fixedFilter } from './mapping/cohort';
 
 export interface Statement {
   text: string;
   values: unknown[];
 }
 
-function fixedFilter(part: CompiledPart, p: Params): string[] {
-  const { dialect } = part.scope.ctx;
-  const keep = Object.entries(part.spec.filter).map(([column, value]) => dialect.inList(part.scope.col(column), Array.isArray(value) ? value : [value], p.add));
-  const drop = Object.entries(part.spec.exclude).map(([column, value]) => {
-    const col = part.scope.col(column);
-    return `(${col} IS NULL OR NOT (${dialect.inList(col, Array.isArray(value) ? value : [value], p.add)}))`;
-  });
-  return [...keep, ...drop];
-}
 
 /** The WHERE condition of one part, or FALSE when it cannot match. Throws when a criterion cannot be pushed (the planner never sends those). */
 function whereOf(type: ResourceType, part: CompiledPart, criteria: readonly Criterion[], mapping: CompiledMapping, p: Params): string {
-  const conds = fixedFilter(part, p);
+  const conds = fixedFilter(part.spec, part.scope, p);
   for (const criterion of criteria) {
     const cond = criterionCondition(type, part.spec, criterion, part.scope, part.idExpr, p, mapping.pctx);
     if (cond === null) throw new Error(`criterion "${criterion.param}" cannot be pushed down for ${type}`);

@@ -4,7 +4,8 @@
  * request per source, type and level). The AccessPolicy is applied on every path.
  */
 import DataLoader from 'dataloader';
-import type { CallContext, Criterion, ResourceType, SearchRequest, SearchResult, SortSpec, SourceRecord } from '../../connectors/types';
+import type { CallContext, Criterion, ResourceType, SearchRequest, SearchResult, SortSpec, SourceRecord, Token } from '../../connectors/types';
+import { resolveCohorts } from './cohort';
 import { HealthgraphError } from '../errors';
 import { encounterIdsOf, matchesAll, patientIdsOf, comparator } from '../model/evaluate';
 import { parseReference } from '../model/references';
@@ -63,6 +64,8 @@ export class DataAccess {
    * list's slower policy check (a claim's diagnoses) does not hold the next level of another back.
    */
   private readonly pages = new Map<string, DataLoader<PageKey, PartPage, string>>();
+  /** Conditions found for a `hasCondition` the source could not apply, per source and codes (this request only). */
+  private readonly cohorts = new Map<string, Promise<SourceRecord[] | undefined>>();
 
   constructor(private readonly options: DataAccessOptions) {
     this.records = new DataLoader((keys) => this.loadRecords(keys), { cacheKeyFn: recordKey, maxBatchSize: 500 });
@@ -223,9 +226,37 @@ export class DataAccess {
     return JSON.stringify([key.part.source, key.part.request.type, ref.param, others, key.part.request.sort, key.limit, key.part.request.include ?? []]);
   }
 
-  private constrained(part: Part): Criterion[] | null {
+  /** The part's criteria with the policy's constraints added and cohorts resolved; null when nothing can match. */
+  private async constrained(part: Part): Promise<Criterion[] | null> {
     const constraints = this.options.policy.searchConstraints(part.source, part.request.type);
-    return constraints === null ? null : [...part.request.criteria, ...constraints];
+    if (constraints === null) return null;
+    return resolveCohorts(part.source, [...part.request.criteria, ...constraints], {
+      pushes: (source) => this.pushesCohort(source),
+      conditions: (source, tokens) => this.cohortConditions(source, tokens),
+      maxRecords: this.options.maxBatchRecords,
+    });
+  }
+
+  /**
+   * Whether a source applies `hasCondition` itself: it says it can, and every Condition it holds
+   * counts for this caller (no scope, compartment or consent condition on Conditions).
+   */
+  private pushesCohort(source: string): boolean {
+    const caps = this.options.registry.get(source)?.capabilities().types.Patient;
+    const { policy } = this.options;
+    return Boolean(caps?.params.has('hasCondition')) && policy.searchConstraints(source, 'Condition')?.length === 0 && !policy.postFilters(source, 'Condition');
+  }
+
+  /** The Conditions of a source with one of the codes, as this caller may see them (never returned, only read for patient ids). */
+  private cohortConditions(source: string, tokens: Token[]): Promise<SourceRecord[] | undefined> {
+    const key = JSON.stringify([source, tokens]);
+    let found = this.cohorts.get(key);
+    if (!found) {
+      const part: Part = { key: `${source}:Condition:cohort`, source, request: { type: 'Condition', criteria: [{ param: 'code', tokens }], sort: [] } };
+      found = this.fetchAll(part);
+      this.cohorts.set(key, found);
+    }
+    return found;
   }
 
   /** Fetches all records for several parents at once, then splits them per parent. Undefined when too many. */
@@ -270,7 +301,7 @@ export class DataAccess {
   private async fetchAll(part: Part, perRef?: SearchRequest['perRef']): Promise<SourceRecord[] | undefined> {
     const connector = this.options.registry.require(part.source);
     const caps = connector.capabilities().types[part.request.type];
-    const criteria = this.constrained(part);
+    const criteria = await this.constrained(part);
     if (!caps || criteria === null) return [];
     const plan = planPart(caps, criteria, part.request.sort);
     const limit = this.options.maxBatchRecords;
@@ -297,7 +328,7 @@ export class DataAccess {
     const { part } = key;
     const connector = this.options.registry.require(part.source);
     const caps = connector.capabilities().types[part.request.type];
-    const criteria = this.constrained(part);
+    const criteria = await this.constrained(part);
     if (!caps || criteria === null) return { key: part.key, offset: key.offset, records: [], hasMore: false, total: 0 };
     const plan = planPart(caps, criteria, part.request.sort);
     const local = plan.residual.length > 0 || !plan.sortPushed || this.options.policy.postFilters(part.source, part.request.type);

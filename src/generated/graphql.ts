@@ -1304,6 +1304,12 @@ export type PatientFilter = {
   family?: InputMaybe<Scalars['String']['input']>;
   gender?: InputMaybe<AdministrativeGender>;
   given?: InputMaybe<Scalars['String']['input']>;
+  /**
+   * Patients with at least one Condition coded with any of these (`system|code`, at most 100) in
+   * the same source. Pushed to the source where it can (FHIR `_has:Condition:patient:code`, a SQL
+   * subquery); otherwise the gateway searches the source's Conditions first.
+   */
+  hasCondition?: InputMaybe<Array<Scalars['String']['input']>>;
   /** An identifier as `system|value`, or `value` in any system. */
   identifier?: InputMaybe<Scalars['String']['input']>;
   /** Matches the start of any part of any name (family, given, text), case-insensitively. */

@@ -110,6 +110,9 @@ export function matchesCriterion(resource: FhirResource, type: ResourceType, cri
       const birthDate = resource.birthDate;
       return typeof birthDate === 'string' && dateMatches(instantRange(birthDate), criterion.range);
     }
+    case 'hasCondition':
+      // Needs other records: the data layer turns it into an `_id` criterion before evaluating anything.
+      throw new Error('hasCondition cannot be evaluated on one record');
     case 'name':
     case 'family':
     case 'given': {

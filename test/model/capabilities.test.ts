@@ -42,6 +42,20 @@ describe('learning what a FHIR server can search', () => {
     expect(encounter.sorts.has('date')).toBe(true);
   });
 
+  it('pushes hasCondition (_has:Condition:patient:code) only when the server lists _has, for a type or for all types', () => {
+    expect(capabilitiesFrom(readCapabilityStatement(statement)).types.Patient!.params.has('hasCondition')).toBe(false);
+    // A type listed without parameters gets the standard ones, never reverse chaining.
+    const bare = { rest: [{ mode: 'server', resource: [{ type: 'Patient' }] }] };
+    expect(capabilitiesFrom(readCapabilityStatement(bare)).types.Patient!.params.has('hasCondition')).toBe(false);
+    expect(defaultCapabilities().types.Patient!.params.has('hasCondition')).toBe(false);
+    const everywhere = { rest: [{ mode: 'server', searchParam: [{ name: '_has' }], resource: [{ type: 'Patient' }] }] };
+    const patient = capabilitiesFrom(readCapabilityStatement(everywhere)).types.Patient!;
+    expect(patient.params.has('hasCondition')).toBe(true);
+    expect(patient.params.has('gender')).toBe(true); // still the standard parameters
+    const perType = { rest: [{ mode: 'server', resource: [{ type: 'Patient', searchParam: [{ name: '_has' }, { name: 'name' }] }] }] };
+    expect([...capabilitiesFrom(readCapabilityStatement(perType)).types.Patient!.params].sort()).toEqual(['_id', 'hasCondition', 'name']);
+  });
+
   it('serves no type the statement does not list', () => {
     expect(capabilitiesFrom(readCapabilityStatement(statement)).types.Claim).toBeUndefined();
   });

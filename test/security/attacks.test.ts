@@ -197,6 +197,19 @@ describe('a patient-scoped token cannot reach another patient', () => {
     return leaksIn(res.body, victimMarks());
   });
 
+  attack('a cohort filter (hasCondition) finds only the token patient, though another patient has the condition too', async () => {
+    const res = await ask(await patientA(), '{ patients(filter: { hasCondition: ["http://snomed.info/sct|44054006"] }) { totalCount edges { node { id } } } }');
+    expect(res.body.data).toEqual({ patients: { totalCount: 1, edges: [{ node: { id: gid('Patient', 'pat-a') } }] } });
+    return leaksIn(res.body, victimMarks());
+  });
+
+  attack('a cohort filter without a Condition scope finds nobody (conditions cannot be probed through patients)', async () => {
+    const t = await token({ client_id: 'patient-app', scope: 'patient/Patient.rs', patient: gid('Patient', 'pat-a') });
+    const res = await ask(t, '{ patients(filter: { hasCondition: ["http://snomed.info/sct|44054006"] }) { totalCount edges { node { id } } } }');
+    expect(res.body.data).toEqual({ patients: { totalCount: 0, edges: [] } });
+    return leaksIn(res.body, victimMarks());
+  });
+
   attack("a name search for another patient finds nothing and counts nothing", async () => {
     const res = await ask(await patientA(), '{ patients(filter: { family: "Victimsson" }) { totalCount edges { node { id } } } }');
     expect(res.body.data).toEqual({ patients: { totalCount: 0, edges: [] } });
@@ -375,6 +388,15 @@ describe('consent and sensitivity labels hold on every path', () => {
     expect(c.edges.map((e) => e.node.id).sort()).toEqual([gid('Condition', 'cond-a-diabetes'), gid('Condition', 'cond-a-psy')].sort());
     expect(c.totalCount).toBe(2);
     return leaksIn(res.body, sudMarks());
+  });
+
+  attack('a cohort filter on a withheld Part 2 code does not reveal who has it', async () => {
+    const res = await ask(await clinic(), '{ patients(filter: { hasCondition: ["http://hl7.org/fhir/sid/icd-10-cm|F10.20"] }) { totalCount edges { node { id name { family } } } } }');
+    expect(res.body.data).toEqual({ patients: { totalCount: 0, edges: [] } });
+    // The same caller finds the patient by a condition that is not withheld.
+    const seen = await ask(await clinic(), '{ patients(filter: { hasCondition: ["http://snomed.info/sct|44054006"] }) { edges { node { id } } } }');
+    expect((seen.body.data as { patients: { edges: { node: { id: string } }[] } }).patients.edges.map((e) => e.node.id)).toContain(gid('Patient', 'pat-a'));
+    return leaksIn(res.body, [gid('Patient', 'pat-a'), 'Anders']);
   });
 
   attack('a Part 2 record by id answers like a missing one', async () => {

@@ -5,6 +5,7 @@
 import { SEARCH_PARAMS, type Criterion, type ResourceType, type SortField, type TypeCapabilities } from '../../types';
 import type { Dialect } from '../dialects/types';
 import { compileElements, type CompiledElements } from './build';
+import { hasConditionSql } from './cohort';
 import { criterionCondition, referenceColumn, sortExpressions, type PredicateContext } from './predicates';
 import type { MappingSpec, PartSpec } from './schema';
 import { Params, Scope, type SqlContext } from './scope';
@@ -44,6 +45,7 @@ const PROBES: Record<Criterion['param'], Criterion> = {
   name: { param: 'name', text: 'x' },
   family: { param: 'family', text: 'x' },
   given: { param: 'given', text: 'x' },
+  hasCondition: { param: 'hasCondition', tokens: [{ code: 'x' }, { system: 'http://snomed.info/sct', code: 'x' }] },
 };
 const SORTS: SortField[] = ['date', 'name', 'birthdate', 'lastUpdated', 'id'];
 
@@ -52,6 +54,11 @@ export function compileMapping(mapping: MappingSpec, dialect: Dialect, schema: s
   const pctx: PredicateContext = { idTypes: {} };
   const entries = Object.entries(mapping.resources) as [ResourceType, PartSpec | PartSpec[]][];
   for (const [type, spec] of entries) pctx.idTypes[type] = (Array.isArray(spec) ? spec[0]! : spec).idType;
+  const conditionSpec = mapping.resources.Condition;
+  if (conditionSpec) {
+    const conditions = Array.isArray(conditionSpec) ? conditionSpec : [conditionSpec];
+    pctx.hasCondition = (patient, scope, idExpr, tokens, p) => hasConditionSql(conditions, patient, scope, idExpr, tokens, p, pctx);
+  }
   const types = new Map<ResourceType, CompiledType>();
   for (const [type, spec] of entries) {
     const specs = Array.isArray(spec) ? spec : [spec];

@@ -23,6 +23,11 @@ interface Located {
 export interface PredicateContext {
   /** The id column type of each mapped resource type (references are compared with it). */
   idTypes: Partial<Record<ResourceType, 'string' | 'integer'>>;
+  /**
+   * `hasCondition` over a Patient table mapping (cohort.ts, set by compile.ts once every type is
+   * compiled); null when it cannot be written in SQL.
+   */
+  hasCondition?: (patient: PartSpec, scope: Scope, idExpr: string, tokens: Token[], p: Params) => string | null;
 }
 
 function expand(item: Located): Located[] {
@@ -48,7 +53,7 @@ export function locate(elements: Record<string, ValueSpec>, path: string): Locat
   return current;
 }
 
-const or = (parts: string[]): string => {
+export const or = (parts: string[]): string => {
   const useful = parts.filter((p) => p !== FALSE);
   if (useful.includes(TRUE)) return TRUE;
   return useful.length === 0 ? FALSE : useful.length === 1 ? useful[0]! : `(${useful.join(' OR ')})`;
@@ -369,6 +374,8 @@ export function criterionCondition(
       }
       return or(branches);
     }
+    case 'hasCondition':
+      return type === 'Patient' && pctx.hasCondition ? pctx.hasCondition(part, scope, idExpr, criterion.tokens, p) : null;
     case 'name':
     case 'family':
     case 'given': {
@@ -391,13 +398,18 @@ export function criterionCondition(
  * partition by. Null otherwise.
  */
 export function referenceColumn(type: ResourceType, part: PartSpec, param: 'patient' | 'encounter', scope: Scope): string | null {
+  return referenceTarget(type, part, param, scope)?.column ?? null;
+}
+
+/** Like referenceColumn, with the id prefix the column's values lack (`Patient/<prefix><value>`). */
+export function referenceTarget(type: ResourceType, part: PartSpec, param: 'patient' | 'encounter', scope: Scope): { column: string; idPrefix: string } | null {
   const target: ResourceType = param === 'patient' ? 'Patient' : 'Encounter';
   if (type === target || (part.search as Record<string, false | undefined>)[param] === false) return null;
   const located = (ELEMENTS[type][param] ?? []).flatMap((path) => locate(part.elements, path));
   if (located.length !== 1 || located[0]!.rows) return null;
   const spec = located[0]!.spec;
   if (typeof spec !== 'object' || !('reference' in spec) || spec.reference !== target) return null;
-  return scope.col(spec.column);
+  return { column: scope.col(spec.column), idPrefix: spec.idPrefix ?? '' };
 }
 
 /** Sort expressions for a field over one table mapping: [] sorts by id only (no such element); null = cannot. */

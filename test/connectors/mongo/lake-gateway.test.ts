@@ -147,6 +147,32 @@ describeWithMongo('the MongoDB lake through the graph', ['bulk-10-patients'], ()
     expect(finds.filter((c) => c.commandName === 'aggregate')).toHaveLength(1);
   });
 
+  it('a cohort filter (hasCondition) finds the patients the files give: one find on Condition, then Patients by _id', async () => {
+    const conditions = resources.get('Condition')!;
+    const tokenOf = (c: FhirResource): string => {
+      const coding = (c.code as { coding: { system: string; code: string }[] }).coding[0]!;
+      return `${coding.system}|${coding.code}`;
+    };
+    // The code most patients have, so the cohort is neither empty nor everyone.
+    const patientsByCode = new Map<string, Set<string>>();
+    for (const c of conditions) {
+      const set = patientsByCode.get(tokenOf(c)) ?? new Set<string>();
+      set.add((c.subject as { reference: string }).reference.split('/')[1]!);
+      patientsByCode.set(tokenOf(c), set);
+    }
+    const [code, expected] = [...patientsByCode].sort((a, b) => b[1].size - a[1].size || a[0].localeCompare(b[0]))[0]!;
+    commands.length = 0;
+    const body = await query(`query($codes: [String!]) { patients(first: 1000, filter: { hasCondition: $codes }) { edges { node { source { id recordId } } } } }`, { codes: [code] });
+    const edges = (body.data as { patients: { edges: { node: { source: { id: string; recordId: string } } }[] } }).patients.edges;
+    expect(edges.filter((e) => e.node.source.id === 'lake').map((e) => e.node.source.recordId).sort()).toEqual([...expected].sort());
+    // Only the unreachable source reports an error.
+    expect((body.errors ?? []).map((e) => e.extensions?.source)).toEqual(['gone']);
+    const finds = reads().filter((c) => c.commandName === 'find');
+    expect(finds.map((c) => c.command.find)).toEqual(['Condition', 'Patient']);
+    expect(finds[0]!.command.filter).toEqual({ '_hg.code': code });
+    expect(finds[1]!.command.filter).toEqual({ _id: { $in: [...expected].sort() } });
+  });
+
   it('lists for many parents are one $in query per collection per level', async () => {
     commands.length = 0;
     // The dead source `gone` adds its SOURCE_UNAVAILABLE error; the lake's patients arrive.
