@@ -4,7 +4,7 @@
  * FHIR peer and by the gateway's own `x-upstream-requests` header. Results equal the per-patient
  * answers the peer gives, and nothing is shared between requests.
  */
-import { startRecordingProxy, type RecordedUpstream, type RecordingProxy } from '../support/recording-proxy';
+import { useRecordedGateway, type RecordedUpstream, type RecordingProxy } from '../support/recording-proxy';
 import {
   dataOf,
   fhirSource,
@@ -19,17 +19,10 @@ import {
 let proxy: RecordingProxy;
 let gw: TestGateway;
 
-beforeAll(async () => {
-  proxy = await startRecordingProxy();
-  gw = await startGateway([fhirSource('ehr', proxy.url)]);
+useRecordedGateway((p, g) => {
+  proxy = p;
+  gw = g;
 });
-
-afterAll(async () => {
-  await gw?.close();
-  await proxy?.close();
-});
-
-beforeEach(() => proxy.clear());
 
 interface Conn<T> {
   totalCount?: number;

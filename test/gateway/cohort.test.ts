@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SqlConnector } from '../../connectors/sql/connector';
-import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy';
+import { useRecordedGateway, type RecordingProxy } from '../support/recording-proxy';
 import { dataOf, errorCodes, fhirSource, fhirUrl, searchAll, startGateway, type TestGateway } from '../support/services';
 import { describeSql, openSql, sqlSource } from '../support/sql';
 
@@ -33,15 +33,10 @@ async function subjectsOf(codes: string[]): Promise<string[]> {
 describe('a FHIR server whose CapabilityStatement does not list _has (the test peer)', () => {
   let proxy: RecordingProxy;
   let gw: TestGateway;
-  beforeAll(async () => {
-    proxy = await startRecordingProxy();
-    gw = await startGateway([fhirSource('ehr', proxy.url)]);
+  useRecordedGateway((p, g) => {
+    proxy = p;
+    gw = g;
   });
-  afterAll(async () => {
-    await gw?.close();
-    await proxy?.close();
-  });
-  beforeEach(() => proxy.clear());
 
   it('answers with the patients its Conditions with those codes refer to: one Condition search, then Patients by _id', async () => {
     const data = dataOf<Patients>(await gw.query(QUERY, { codes: [SINUSITIS, APPENDICITIS], first: 1000 }));

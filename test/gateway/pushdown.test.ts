@@ -3,23 +3,16 @@
  * front of the FHIR peer shows exactly what the gateway asked for, and the answers equal what the
  * peer returns for the same search.
  */
-import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy';
-import { dataOf, fhirSource, gatewayId, searchAll, searchFhir, startGateway, type TestGateway } from '../support/services';
+import { useRecordedGateway, type RecordingProxy } from '../support/recording-proxy';
+import { dataOf, gatewayId, searchAll, searchFhir, type TestGateway } from '../support/services';
 
 let proxy: RecordingProxy;
 let gw: TestGateway;
 
-beforeAll(async () => {
-  proxy = await startRecordingProxy();
-  gw = await startGateway([fhirSource('ehr', proxy.url)]);
+useRecordedGateway((p, g) => {
+  proxy = p;
+  gw = g;
 });
-
-afterAll(async () => {
-  await gw?.close();
-  await proxy?.close();
-});
-
-beforeEach(() => proxy.clear());
 
 interface Ids {
   edges: { node: { source: { recordId: string } } }[];

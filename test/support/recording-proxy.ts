@@ -5,7 +5,7 @@
  */
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fhirUrl } from './services';
+import { fhirSource, fhirUrl, startGateway, type TestGateway } from './services';
 
 export interface RecordedUpstream {
   method: string;
@@ -123,4 +123,24 @@ export async function startRecordingProxy(upstream: string = fhirUrl()): Promise
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * For the tests of one file or `describe` block: a gateway with one FHIR source `ehr` behind a
+ * recording proxy in front of the peer, started before the tests, closed after them, the record
+ * cleared before each test. `ready` receives both once they run.
+ */
+export function useRecordedGateway(ready: (proxy: RecordingProxy, gateway: TestGateway) => void): void {
+  let proxy: RecordingProxy | undefined;
+  let gateway: TestGateway | undefined;
+  beforeAll(async () => {
+    proxy = await startRecordingProxy();
+    gateway = await startGateway([fhirSource('ehr', proxy.url)]);
+    ready(proxy, gateway);
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await proxy?.close();
+  });
+  beforeEach(() => proxy?.clear());
 }
