@@ -141,9 +141,9 @@ describe('playground assets', () => {
 describe('example queries in docs/examples', () => {
   const examples = loadExamples(EXAMPLES_DIR);
 
-  it('has between 6 and 9 named examples', () => {
+  it('has between 6 and 10 named examples', () => {
     expect(examples.length).toBeGreaterThanOrEqual(6);
-    expect(examples.length).toBeLessThanOrEqual(9);
+    expect(examples.length).toBeLessThanOrEqual(10);
     for (const e of examples) expect(e.name.length).toBeGreaterThan(3);
   });
 
