@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { syntheaBundleFiles } from '../peers/fhir/loader';
 import { claimsPatientCount } from '../peers/sql/config';
+import { cents } from '../peers/sql/claims/build';
 import { searchAll } from '../support/services';
 import { REPO_ROOT, SQL_DBS, describeSql, openSql, withSql, type SqlConnection } from '../support/sql';
 
@@ -25,11 +26,6 @@ interface PatientTotals {
 
 interface Json {
   [key: string]: unknown;
-}
-
-/** Cents, rounded half-up from the float Synthea writes. */
-function cents(value: unknown): number {
-  return Math.round(Number((Number(value) * 100).toPrecision(12)));
 }
 
 let cachedTotals: Map<string, PatientTotals> | undefined;

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MRN_SYSTEM, generatePopulation, type FhirBundle } from '../../src/demo/generate';
+import { cents } from '../peers/sql/claims/build';
 import { buildDemoClaimsDb, parseDemoClaimsArgs } from '../peers/sql/claims/demo';
 
 const POPULATION = { patients: 12, seed: 3 };
@@ -24,10 +25,6 @@ interface Totals {
 
 interface Json {
   [key: string]: unknown;
-}
-
-function cents(value: unknown): number {
-  return Math.round(Number((Number(value) * 100).toPrecision(12)));
 }
 
 /** Per MRN, from the generated bundles. */
