@@ -14,19 +14,15 @@ import { cpus } from 'node:os';
 import { cluster, linkAll } from '../src/identity/links';
 import { Comparator } from '../src/identity/match';
 import { standardizePatient } from '../src/identity/standardize';
+import { Prng } from '../src/demo/prng';
 import { RecordTable } from '../src/identity/table';
 
 const TOTAL = Number(process.env.BENCH_IDENTITY_RECORDS ?? 1_000_000);
 
+/** The demo generator's seeded mulberry32, as a plain function. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = new Prng(seed);
+  return () => prng.next();
 }
 const random = rng(7);
 const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;

@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import table from '../../src/identity/data/nicknames.json';
+import { Prng } from '../../src/demo/prng';
 import { syntheaBundleFiles } from '../peers/fhir/loader';
 
 export interface LinkageRecord {
@@ -52,15 +53,10 @@ export function repoRoot(): string {
   return resolve(__dirname, '..', '..');
 }
 
+/** The demo generator's seeded mulberry32, as a plain function. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = new Prng(seed);
+  return () => prng.next();
 }
 
 const NICKNAMES = new Map(Object.entries(table.names as Record<string, string[]>).map(([k, v]) => [k, v]));
