@@ -28,6 +28,7 @@ import { createLogger } from '../src/logger';
 import { projectRoot } from '../src/paths';
 import { createGateway } from '../src/server/gateway';
 import { GATEWAY_SUMMARY } from './queries';
+import { percentile } from './stats';
 
 const env = process.env;
 const num = (name: string, fallback: number): number => (env[name] ? Number(env[name]) : fallback);
@@ -68,10 +69,6 @@ async function runImport(): Promise<{ report: ImportReport; server: ServerTime }
   } finally {
     await client.close();
   }
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 async function runQueries(): Promise<Record<string, unknown>> {

@@ -24,26 +24,17 @@ import { isDeepStrictEqual } from 'node:util';
 import { connectionUrl, findRepoRoot, NAMESPACE, type SqlDb } from '../test/peers/sql/config';
 import { measure } from './load';
 import { machineFacts } from './machine';
+import { percentile, timeRuns } from './stats';
 
 const DB = (process.env.BENCH_SQL_DB ?? 'postgres') as SqlDb;
 const SECONDS = Number(process.env.BENCH_SQL_SECONDS ?? 10);
 const ROOT = findRepoRoot(__dirname);
 const PORT = 4000 + Math.floor(Math.random() * 1000) + 1000;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
 async function timed(n: number, fn: () => Promise<unknown>): Promise<{ p50: number; p95: number; mean: number }> {
-  for (let i = 0; i < Math.min(20, n); i++) await fn();
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const started = performance.now();
-    await fn();
-    times.push(performance.now() - started);
-  }
-  times.sort((a, b) => a - b);
+  const times = await timeRuns(n, Math.min(20, n), fn);
   return { p50: round(percentile(times, 50)), p95: round(percentile(times, 95)), mean: round(times.reduce((s, t) => s + t, 0) / n) };
 }
 

@@ -20,6 +20,7 @@ import { parseConfig } from '../src/config/load';
 import { createLogger } from '../src/logger';
 import { createGateway } from '../src/server/gateway';
 import { encodeId } from '../src/ids';
+import { timeRuns } from './stats';
 
 const EVENTS = Number(process.env.BENCH_TIMELINE_EVENTS ?? 5000);
 const RUNS = Number(process.env.BENCH_TIMELINE_RUNS ?? 60);
@@ -251,14 +252,7 @@ async function main(): Promise<void> {
       `timeline bench: ${EVENTS} events in ehr + ${billing.entry!.length - 1} claim copies in billing; one person, ${total} timeline events; ${RUNS} runs per case after 5 warm-up runs\n`,
     );
     for (const [name, run] of cases) {
-      for (let i = 0; i < 5; i++) await run();
-      const times: number[] = [];
-      for (let i = 0; i < RUNS; i++) {
-        const started = performance.now();
-        await run();
-        times.push(performance.now() - started);
-      }
-      times.sort((a, b) => a - b);
+      const times = await timeRuns(RUNS, 5, run);
       process.stdout.write(
         `  ${name.padEnd(64)} p50 ${percentile(times, 0.5).toFixed(1)} ms   p95 ${percentile(times, 0.95).toFixed(1)} ms   max ${times[times.length - 1]!.toFixed(1)} ms\n`,
       );
