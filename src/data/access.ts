@@ -12,8 +12,8 @@ import { parseReference } from '../model/references';
 import type { AccessPolicy } from './policy';
 import { batchableRef, planPart, type PartPlan } from './plan';
 import type { SourceRegistry } from './registry';
-import { decodeCursor, fingerprint } from './cursor';
-import { mergePages, partText, type ConnectionModel, type Part, type PartPage } from './connection';
+import { decodeCursor } from './cursor';
+import { listFingerprint, mergePages, partText, type ConnectionModel, type Part, type PartPage } from './connection';
 
 export interface DataAccessOptions {
   registry: SourceRegistry;
@@ -98,7 +98,7 @@ export class DataAccess {
     if (!Number.isInteger(args.first) || args.first < 0 || args.first > 1000) {
       throw new HealthgraphError('BAD_USER_INPUT', '"first" must be between 0 and 1000', { argument: 'first' });
     }
-    const fp = fingerprint(`${parts.map(partText).join('\u0000')}\u0000${JSON.stringify(args.sort)}`);
+    const fp = listFingerprint(parts, args.sort);
     const offsets = decodeCursor(args.after, fp);
     const settled = await Promise.allSettled(
       parts.map((part) => this.pagesOf(part).load({ part, offset: offsets[part.key] ?? 0, limit: args.first + 1, wantTotal: args.wantTotal })),

@@ -22,8 +22,8 @@ import type { SortSpec, SourceRecord } from '../../connectors/types';
 import { HealthgraphError } from '../errors';
 import { comparator } from '../model/evaluate';
 import type { DataAccess } from './access';
-import { partText, type ConnectionModel, type EdgeModel, type Part, type PartPage } from './connection';
-import { decodeCursor, Edge, fingerprint, PageInfo, type Offsets } from './cursor';
+import { listFingerprint, type ConnectionModel, type EdgeModel, type Part, type PartPage } from './connection';
+import { decodeCursor, Edge, PageInfo, type Offsets } from './cursor';
 
 /** A record with the part it came from (its position in `parts`). */
 export interface PartRecord {
@@ -240,7 +240,7 @@ export async function collapsedConnection(
   if (!Number.isInteger(args.first) || args.first < 0 || args.first > 1000) {
     throw new HealthgraphError('BAD_USER_INPUT', '"first" must be between 0 and 1000', { argument: 'first' });
   }
-  const fp = fingerprint(`${parts.map(partText).join('\u0000')}\u0000${JSON.stringify(args.sort)}\u0000${collapse.name}`);
+  const fp = listFingerprint(parts, args.sort, collapse.name);
   const start = decodeCursor(args.after, fp);
   const order = args.order ?? totalOrder(args.sort);
   const path = args.path ?? [];

@@ -5,7 +5,7 @@
  */
 import type { SearchRequest, SortSpec, SourceRecord } from '../../connectors/types';
 import { comparator } from '../model/evaluate';
-import { Edge, PageInfo, type Offsets } from './cursor';
+import { Edge, fingerprint, PageInfo, type Offsets } from './cursor';
 
 export interface EdgeModel {
   cursor: string;
@@ -45,6 +45,11 @@ export function partText(part: Part): string {
     partTexts.set(part, text);
   }
   return text;
+}
+
+/** The fingerprint a list's cursors carry: its parts, its order and anything else that changes which records it holds. */
+export function listFingerprint(parts: readonly Part[], sort: readonly SortSpec[], ...extra: string[]): string {
+  return fingerprint([...parts.map(partText), JSON.stringify(sort), ...extra].join('\u0000'));
 }
 
 /** What a part returned for one page: records from its offset on, and whether more follow. */

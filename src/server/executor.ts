@@ -11,7 +11,7 @@
  * graphql-js, so the answer never depends on which engine ran it.
  */
 import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
-import { execute, Kind, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { execute, getOperationAST, Kind, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 
 /** Compiled operations kept per process; a compiled query is a few KB of closures. */
@@ -20,16 +20,6 @@ const MAX_COMPILED = 500;
 export type Engine = 'jit' | 'graphql-js';
 
 type Compiled = CompiledQuery | 'fallback';
-
-/** The operation Apollo picked (by name, or the only one). */
-function operationOf(document: DocumentNode, name: string | null | undefined): OperationDefinitionNode | undefined {
-  let found: OperationDefinitionNode | undefined;
-  for (const definition of document.definitions) {
-    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
-    if (name ? definition.name?.value === name : found === undefined) found = definition;
-  }
-  return found;
-}
 
 /** Introspection (`__schema`, `__type`) at the root: rare, and left to the reference engine. */
 function introspects(operation: OperationDefinitionNode): boolean {
@@ -78,7 +68,7 @@ export class QueryExecutor {
       this.compiled.set(key, known);
       return known;
     }
-    const operation = operationOf(document, operationName);
+    const operation = getOperationAST(document, operationName);
     let plan: Compiled = 'fallback';
     if (operation && operation.operation !== 'subscription' && !introspects(operation)) {
       const compiled = compileQuery(this.schema, document, operationName ?? undefined, { disablingCapturingStackErrors: true });
