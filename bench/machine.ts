@@ -50,7 +50,7 @@ const TICKS_PER_SECOND = (() => {
 })();
 
 /** CPU seconds (user + system) a process has used so far; undefined when it is gone. */
-function processCpuSeconds(pid: number): number | undefined {
+export function processCpuSeconds(pid: number): number | undefined {
   const stat = readText(`/proc/${pid}/stat`);
   if (!stat) return undefined;
   // Fields after the parenthesised command name; utime and stime are fields 14 and 15.

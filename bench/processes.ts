@@ -130,12 +130,17 @@ export function binNodeFlags(root: string): string[] {
   return match?.[1] ? match[1].trim().split(/\s+/) : [];
 }
 
-/** The gateway: `bin/healthgraph serve` in a child process, on a free port, with LOG_LEVEL=warn. */
-export async function startGateway(root: string, env: NodeJS.ProcessEnv, configYaml: string): Promise<Service & { configFile: string }> {
+/** The gateway: `bin/healthgraph serve` in a child process, on a free port, with LOG_LEVEL=warn (and bin/healthgraph's node flags unless others are given). */
+export async function startGateway(
+  root: string,
+  env: NodeJS.ProcessEnv,
+  configYaml: string,
+  nodeFlags: string[] = binNodeFlags(root),
+): Promise<Service & { configFile: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'healthgraph-bench-'));
   const configFile = join(dir, 'gateway.yaml');
   writeFileSync(configFile, configYaml);
-  const args = [...binNodeFlags(root), ...profileFlags(root, env, 'gateway'), 'bin/healthgraph', 'serve', '--config', configFile, '--port', '0'];
+  const args = [...nodeFlags, ...profileFlags(root, env, 'gateway'), 'bin/healthgraph', 'serve', '--config', configFile, '--port', '0'];
   const childEnv = { ...env, LOG_LEVEL: 'warn' };
   const { child, match } = await spawnUntil(args, childEnv, root, /GraphQL and playground at (\S+\/graphql)/);
   const stop = stopper(child);
