@@ -13,23 +13,19 @@
  * Env: BENCH_SQL_DB=postgres|mariadb|sqlite (default postgres), BENCH_SQL_SECONDS (default 10; 0 skips the load run), BENCH_PROFILE=1
  * (a V8 CPU profile of the gateway in bench/results/profiles; read it with dist/bench/profile-summary.js).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createDriver } from '../connectors/sql/dialects';
 import type { Row, SqlDriver } from '../connectors/sql/dialects/types';
 import { tryDecodeId } from '../src/ids';
 import { isDeepStrictEqual } from 'node:util';
 import { connectionUrl, findRepoRoot, NAMESPACE, type SqlDb } from '../test/peers/sql/config';
 import { measure } from './load';
+import { startGateway } from './processes';
 import { machineFacts } from './machine';
 import { percentile, timeRuns } from './stats';
 
 const DB = (process.env.BENCH_SQL_DB ?? 'postgres') as SqlDb;
 const SECONDS = Number(process.env.BENCH_SQL_SECONDS ?? 10);
 const ROOT = findRepoRoot(__dirname);
-const PORT = 4000 + Math.floor(Math.random() * 1000) + 1000;
 
 const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
@@ -147,27 +143,6 @@ function withRecordIds(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'id' && typeof v === 'string' ? (tryDecodeId(v)?.id ?? v) : withRecordIds(v)]));
 }
 
-async function startGateway(configFile: string): Promise<ChildProcess> {
-  const profile =
-    process.env.BENCH_PROFILE === '1'
-      ? ['--cpu-prof', '--cpu-prof-dir', join(ROOT, 'bench', 'results', 'profiles'), '--cpu-prof-name', `gateway-sql-${Date.now()}.cpuprofile`]
-      : [];
-  const child = spawn(process.execPath, [...profile, join(ROOT, 'bin', 'healthgraph'), 'serve', '--config', configFile, '--port', String(PORT)], {
-    env: { ...process.env, LOG_LEVEL: 'error', NODE_ENV: 'development' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${PORT}/healthz`)).ok) return child;
-    } catch {
-      // not yet listening
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill();
-  throw new Error('the gateway did not start');
-}
-
 async function main(): Promise<void> {
   const url = connectionUrl(DB, 'omop', ROOT, { readOnly: true });
   const schema = DB === 'postgres' ? NAMESPACE.omop : undefined;
@@ -178,17 +153,14 @@ async function main(): Promise<void> {
     [],
   );
   const code = String(top[0]?.code);
-  const dir = mkdtempSync(join(tmpdir(), 'hg-bench-sql-'));
-  const configFile = join(dir, 'config.yaml');
-  writeFileSync(
-    configFile,
-    JSON.stringify({ sources: [{ id: 'omop', kind: 'sql', url, ...(schema ? { schema } : {}), mapping: 'omop', poolSize: 8 }], limits: { maxCost: 10_000_000 } }),
-  );
-  const gateway = await startGateway(configFile);
+  // JSON is YAML; the gateway runs as `bin/healthgraph serve` with the node flags of its #! line.
+  const config = JSON.stringify({ sources: [{ id: 'omop', kind: 'sql', url, ...(schema ? { schema } : {}), mapping: 'omop', poolSize: 8 }], limits: { maxCost: 10_000_000 } });
+  const gateway = await startGateway(ROOT, process.env, config);
+  const endpoint = gateway.url;
   try {
     const body = JSON.stringify({ query: cohortQuery(code) });
     const ask = async (): Promise<{ upstream: number; records: number; text: string }> => {
-      const res = await fetch(`http://127.0.0.1:${PORT}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       const text = await res.text();
       if (!res.ok || text.includes('"errors"')) throw new Error(`GraphQL request failed: ${text.slice(0, 300)}`);
       return { upstream: Number(res.headers.get('x-upstream-requests')), records: (text.match(/"id":/g) ?? []).length, text };
@@ -204,11 +176,11 @@ async function main(): Promise<void> {
     const sqlRowsOnly = await timed(n, () => handWritten(driver, schema, code, true));
     // What any request to the gateway costs: HTTP, parsing, validation, the response, nothing fetched.
     const trivial = JSON.stringify({ query: '{ __typename }' });
-    const floor = await timed(n, () => fetch(`http://127.0.0.1:${PORT}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: trivial }).then((r) => r.text()));
+    const floor = await timed(n, () => fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: trivial }).then((r) => r.text()));
     const load =
       SECONDS > 0
         ? await measure(
-            { url: `http://127.0.0.1:${PORT}`, requests: [{ method: 'POST', path: '/graphql', body }], pids: { gateway: gateway.pid } },
+            { url: endpoint.replace(/\/graphql$/, ''), requests: [{ method: 'POST', path: '/graphql', body }], pids: { gateway: gateway.pid } },
             { connections: 8, durationSeconds: SECONDS, warmupSeconds: 2 },
           )
         : undefined;
@@ -243,9 +215,7 @@ async function main(): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {
-    const exited = new Promise((resolve) => gateway.once('exit', resolve));
-    gateway.kill('SIGTERM');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]); // the profile is written on exit
+    await gateway.stop(); // a CPU profile (BENCH_PROFILE=1) is written as it exits
     await driver.close();
   }
 }

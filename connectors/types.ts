@@ -134,6 +134,13 @@ export interface SearchRequest {
    * with the matches (FHIR `_include`) in `SearchResult.included`, saving the next round trip.
    */
   include?: readonly string[];
+  /**
+   * The top-level FHIR elements of the matches the caller will read (undefined: all of them). A
+   * source may return only these (a projection: fewer columns, joins or bytes); it may return more,
+   * never fewer. Sent only to types whose capabilities say `projects`; such records are not cached
+   * for other reads.
+   */
+  elements?: readonly string[];
 }
 
 export interface SearchResult {
@@ -157,6 +164,8 @@ export interface TypeCapabilities {
   limitPerRef?: ReadonlySet<'patient' | 'encounter'>;
   /** Reference elements whose targets the source can return with a search (`SearchRequest.include`). */
   includes?: ReadonlySet<string>;
+  /** Whether the source returns only the asked-for elements of a search (`SearchRequest.elements`). */
+  projects?: boolean;
 }
 
 export interface SourceCapabilities {

@@ -6,7 +6,8 @@ import { collapsedConnection } from '../src/data/collapse';
 import type { ConnectionModel, Part } from '../src/data/connection';
 import { factCollapse } from '../src/unified/collapses';
 import { membersOf } from './identity';
-import { nodeReferences } from '../src/graphql/lookahead';
+import { nodeElements, nodeReferences } from '../src/graphql/lookahead';
+import { reads } from '../src/graphql/reads';
 import { clinicalCriteria, clinicalSort, pageSize, responsePath, selectsField, type ClinicalFilterArgs } from '../src/graphql/arguments';
 
 export interface ListArgs {
@@ -24,27 +25,35 @@ type Link = 'patient' | 'encounter';
  * (one part per type and record), and a fact held by two sources is shown once (src/unified).
  */
 export function relatedList(types: readonly ResourceType[], link: Link, pickTypes?: (args: ListArgs) => readonly ResourceType[]) {
-  return (parent: SourceRecord, args: ListArgs, ctx: GatewayContext, info: GraphQLResolveInfo): Promise<ConnectionModel> => {
+  // Reads only the parent's id and source: a list under a projected node costs it no element.
+  return reads([], (parent: SourceRecord, args: ListArgs, ctx: GatewayContext, info: GraphQLResolveInfo): Promise<ConnectionModel> => {
     const sort = clinicalSort(args.orderBy);
     const criteria: Criterion[] = [{ param: link, ids: [parent.id] }, ...clinicalCriteria(args.filter)];
     const wanted = pickTypes ? pickTypes(args) : types;
     const references = nodeReferences(info);
     const include = references.length > 0 ? { include: references } : {};
+    const read = nodeElements(info);
+    // Only what the nodes read is asked for, except where records of several sources are compared (collapsed).
+    const request = (type: ResourceType, criteria: Criterion[], project = true): Part['request'] => {
+      const elements = project ? read.get(type) : undefined;
+      return { type, criteria, sort, ...include, ...(elements ? { elements } : {}) };
+    };
     const connectionArgs = { first: pageSize(args.first), after: args.after, sort, wantTotal: selectsField(info, 'totalCount'), path: responsePath(info) };
     const members = link === 'patient' ? membersOf(parent, ctx) : [];
     if (members.length <= 1) {
       const parts: Part[] = wanted.map((type) => ({
         key: `${parent.source}:${type}`,
         source: parent.source,
-        request: { type, criteria, sort, ...include },
+        request: request(type, criteria),
       }));
       return ctx.data.connection(parts, connectionArgs);
     }
     const filters = clinicalCriteria(args.filter);
+    const oneSource = new Set(members.map((m) => m.source)).size === 1;
     const parts: Part[] = wanted.flatMap((type) =>
-      members.map((m) => ({ key: `${m.source}:${type}:${m.recordId}`, source: m.source, request: { type, criteria: [{ param: 'patient' as const, ids: [m.recordId] }, ...filters], sort, ...include } })),
+      members.map((m) => ({ key: `${m.source}:${type}:${m.recordId}`, source: m.source, request: request(type, [{ param: 'patient' as const, ids: [m.recordId] }, ...filters], oneSource) })),
     );
-    if (new Set(members.map((m) => m.source)).size === 1) return ctx.data.connection(parts, connectionArgs);
+    if (oneSource) return ctx.data.connection(parts, connectionArgs);
     return collapsedConnection(ctx.data, parts, connectionArgs, factCollapse(ctx.identity));
-  };
+  });
 }

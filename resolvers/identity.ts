@@ -3,10 +3,11 @@ import type { SourceRecord } from '../connectors/types';
 import type { GatewayContext } from '../src/context';
 import type { CollapsedRecord } from '../src/data/collapse';
 import { badInput } from '../src/errors';
-import type { LinkBasis, MatchGrade, MutationLinkPatientsArgs, PatientMatchInput, Resolvers } from '../src/generated/graphql';
+import type { LinkBasis, MatchGrade, MutationLinkPatientsArgs, PatientMatchInput, PatientResolvers, Resolvers } from '../src/generated/graphql';
 import type { RecordKey } from '../src/identity';
 import { encodeId, encodePersonId, tryDecodeId, tryDecodePersonId } from '../src/ids';
 import { isUnified, unifyPerson, unifyRecord, type LinkModel, type UnifiedPatient } from '../src/unified/patient';
+import { reads } from '../src/graphql/reads';
 
 const upper = <T extends string>(value: string): T => value.toUpperCase().replace(/-/g, '_') as T;
 
@@ -95,7 +96,7 @@ const sources = { sources: sourcesOf };
 
 export const identityResolvers: Resolvers = {
   Patient: {
-    id: (p) => (isUnified(p) ? encodePersonId(p.person.personId) : encodeId(p.source, p.type, p.id)),
+    id: reads<NonNullable<PatientResolvers['id']>>([], (p) => (isUnified(p) ? encodePersonId(p.person.personId) : encodeId(p.source, p.type, p.id))),
     links: (p, _, ctx) => linksOf(p, ctx),
     provenance: (p) => (isUnified(p) ? p.person.provenance : []),
     sources: sourcesOf,

@@ -3,6 +3,8 @@ import type { GatewayContext } from '../src/context';
 import type { Resolvers } from '../src/generated/graphql';
 import { dateOf } from '../src/model/evaluate';
 import { readPath } from '../src/model/fhir-json';
+import { ELEMENTS, MEDICATION_TYPES, topElements } from '../src/model/elements';
+import { reads } from '../src/graphql/reads';
 
 const KIND: Partial<Record<ResourceType, 'REQUEST' | 'STATEMENT' | 'DISPENSE' | 'ADMINISTRATION'>> = {
   MedicationRequest: 'REQUEST',
@@ -20,18 +22,18 @@ const DATE_ELEMENTS: Partial<Record<ResourceType, string[]>> = {
 };
 
 const shared = {
-  kind: (p: SourceRecord) => KIND[p.type] ?? 'REQUEST',
-  date: (p: SourceRecord) => {
+  kind: reads([], (p: SourceRecord) => KIND[p.type] ?? 'REQUEST'),
+  date: reads(topElements([...Object.values(DATE_ELEMENTS).flat(), ...MEDICATION_TYPES.flatMap((t) => ELEMENTS[t].date ?? [])]), (p: SourceRecord) => {
     if (!dateOf(p.resource, p.type)) return null;
     for (const path of DATE_ELEMENTS[p.type] ?? []) {
       const value = readPath(p.resource, path);
       if (typeof value === 'string') return value;
     }
     return null;
-  },
+  }),
   /** R4 calls the encounter `encounter` on requests and `context` on the other three. */
-  encounter: (p: SourceRecord, _: unknown, ctx: GatewayContext) =>
-    ctx.data.resolve(p.source, p.resource.encounter ?? p.resource.context, ['Encounter']),
+  encounter: reads(['encounter', 'context'], (p: SourceRecord, _: unknown, ctx: GatewayContext) =>
+    ctx.data.resolve(p.source, p.resource.encounter ?? p.resource.context, ['Encounter'])),
 };
 
 export const medicationResolvers: Resolvers = {

@@ -2,7 +2,7 @@
 import type { Criterion } from '../connectors/types';
 import { collapsedConnection } from '../src/data/collapse';
 import type { Part } from '../src/data/connection';
-import type { Resolvers } from '../src/generated/graphql';
+import type { PatientResolvers, Resolvers } from '../src/generated/graphql';
 import { pageSize, parseRange, responsePath, selectsField } from '../src/graphql/arguments';
 import { encodeId } from '../src/ids';
 import { ELEMENTS } from '../src/model/elements';
@@ -20,11 +20,13 @@ import {
   TIMELINE_KINDS,
   timelineOrder,
 } from '../src/unified/timeline';
+import { reads } from '../src/graphql/reads';
 import { membersOf, sourcesOf } from './identity';
 
 export const timelineResolvers: Resolvers = {
   Patient: {
-    timeline: (p, args, ctx, info) => {
+    // Reads the patient's id and source only (its records' lists are its own).
+    timeline: reads<NonNullable<PatientResolvers['timeline']>>([], (p, args, ctx, info) => {
       const kinds = args.kinds && args.kinds.length > 0 ? TIMELINE_KINDS.filter((k) => args.kinds!.includes(k)) : TIMELINE_KINDS;
       const range = parseRange({ from: args.from, to: args.to }, 'timeline');
       const extra: Criterion[] = range ? [{ param: 'date', range }] : [];
@@ -54,7 +56,7 @@ export const timelineResolvers: Resolvers = {
         },
         factCollapse(ctx.identity),
       );
-    },
+    }),
   },
   TimelineEvent: {
     id: (e) => encodeId(e.source, e.type, e.id),

@@ -22,7 +22,7 @@ import type { SqlSourceConfig } from './config';
 import { createDriver } from './dialects';
 import { SqlDriverError, type Row, type SqlDriver } from './dialects/types';
 import type { ChildRows } from './mapping/build';
-import { compileMapping, type CompiledMapping, type CompiledPart, type CompiledType } from './mapping/compile';
+import { compileMapping, projectType, type CompiledMapping, type CompiledPart, type CompiledType } from './mapping/compile';
 import { loadMapping } from './mapping/load';
 import type { MappingSpec } from './mapping/schema';
 import { asText, fhirDate } from './mapping/values';
@@ -46,6 +46,8 @@ export interface SqlConnectorOptions {
 }
 
 const STATUS_TTL_MS = 2000;
+/** Distinct projections compiled per connector before new ones are compiled per call (never in practice: queries repeat). */
+const MAX_PROJECTIONS = 500;
 
 function describeCriteria(criteria: readonly Criterion[]): string {
   const names = [...new Set(criteria.map((c) => (c.param === '_id' ? 'id' : c.param)))];
@@ -59,6 +61,7 @@ export class SqlConnector implements Connector {
   private readonly mapping: CompiledMapping;
   private readonly caps: SourceCapabilities;
   private lastStatus?: { at: number; status: Promise<SourceStatus> };
+  private readonly projections = new Map<string, CompiledType>();
   onStatement?: (event: StatementEvent) => void;
 
   constructor(
@@ -96,14 +99,26 @@ export class SqlConnector implements Connector {
   }
 
   async search(request: SearchRequest, ctx: CallContext): Promise<SearchResult> {
-    const compiled = this.mapping.types.get(request.type);
-    if (!compiled) return { records: [], hasMore: false, total: request.wantTotal ? 0 : undefined };
+    const full = this.mapping.types.get(request.type);
+    if (!full) return { records: [], hasMore: false, total: request.wantTotal ? 0 : undefined };
+    const compiled = request.elements ? this.projected(full, request.elements) : full;
     const operation = `SELECT ${request.type}${describeCriteria(request.criteria)}${request.perRef ? `, first ${request.perRef.limit} per ${request.perRef.param}` : ''}`;
     const [page, total] = await Promise.all([
       this.page(compiled, request.criteria, request.sort, request.limit + 1, request.offset, operation, ctx, request.perRef),
       request.wantTotal ? this.count(compiled, request.criteria, ctx) : Promise.resolve(undefined),
     ]);
     return { records: page.records.slice(0, request.limit), hasMore: page.records.length > request.limit, total };
+  }
+
+  /** The type compiled for selecting only `elements` (cached per element set). */
+  private projected(compiled: CompiledType, elements: readonly string[]): CompiledType {
+    const key = `${compiled.type}\u0000${[...elements].sort().join(',')}`;
+    let found = this.projections.get(key);
+    if (!found) {
+      found = projectType(this.mapping, compiled, elements);
+      if (this.projections.size < MAX_PROJECTIONS) this.projections.set(key, found);
+    }
+    return found;
   }
 
   async status(): Promise<SourceStatus> {

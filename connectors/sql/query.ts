@@ -61,7 +61,7 @@ export function pageStatement(mapping: CompiledMapping, query: PageQuery): { sta
     const { part, where } = live[0]!;
     const keys = sortKeys(typeName, part, query.sort).flatMap((exprs, i) => exprs.map((expr) => ({ expr, dir: query.sort[i]!.direction })));
     const sql = [
-      `SELECT ${part.idExpr} AS ${q('_id')}, ${part.scope.selectList().join(', ')}`,
+      `SELECT ${[`${part.idExpr} AS ${q('_id')}`, ...part.scope.selectList()].join(', ')}`,
       part.scope.from(),
       `WHERE ${where}`,
       orderBy(keys, [part.idExpr], dialect.isNullFlag),

@@ -9,6 +9,7 @@ import { resolveCohorts } from './cohort';
 import { HealthgraphError } from '../errors';
 import { encounterIdsOf, matchesAll, patientIdsOf, comparator } from '../model/evaluate';
 import { parseReference } from '../model/references';
+import { ELEMENTS, topElements } from '../model/elements';
 import type { AccessPolicy } from './policy';
 import { batchableRef, planPart, type PartPlan } from './plan';
 import type { SourceRegistry } from './registry';
@@ -54,7 +55,22 @@ export interface ConnectionArgs {
 const MAX_IDS_PER_REQUEST = 100;
 
 const recordKey = (k: RecordKey): string => `${k.source}\u0000${k.type}\u0000${k.id}`;
-const pageKey = (k: PageKey): string => `${partText(k.part)}\u0000${k.offset}\u0000${k.limit}\u0000${k.wantTotal ? 1 : 0}\u0000${k.part.request.include?.join(',') ?? ''}`;
+const pageKey = (k: PageKey): string =>
+  `${partText(k.part)}\u0000${k.offset}\u0000${k.limit}\u0000${k.wantTotal ? 1 : 0}\u0000${k.part.request.include?.join(',') ?? ''}\u0000${k.part.request.elements?.join(',') ?? '*'}`;
+
+/** Per element list of a projection (shared by a list's parts), the elements asked for with the gateway's own, per type and sort. */
+const withOwnElements = new WeakMap<readonly string[], Map<string, readonly string[]>>();
+
+/**
+ * What the gateway itself reads of a record besides what resolvers read: the patient and encounter
+ * references (splitting batches per parent, the compartment, the audit trail), the category (scope
+ * grants), `meta` (labels, lastUpdated) and the elements the list's order compares.
+ */
+function ownElements(type: ResourceType, sort: readonly SortSpec[]): string[] {
+  const e = ELEMENTS[type];
+  const sorted = sort.flatMap((s) => (s.field === 'date' ? (e.date ?? []) : s.field === 'birthdate' ? ['birthDate'] : s.field === 'name' ? ['name'] : []));
+  return topElements(['meta', ...(e.patient ?? []), ...(e.encounter ?? []), ...(e.category ?? []), ...sorted]);
+}
 
 export class DataAccess {
   private readonly records: DataLoader<RecordKey, SourceRecord | null, string>;
@@ -223,7 +239,7 @@ export class DataAccess {
     const caps = this.options.registry.get(key.part.source)?.capabilities().types[key.part.request.type];
     if (!caps?.multiValueRefs || !caps.params.has(ref.param)) return undefined;
     const others = key.part.request.criteria.filter((_, i) => i !== ref.index);
-    return JSON.stringify([key.part.source, key.part.request.type, ref.param, others, key.part.request.sort, key.limit, key.part.request.include ?? []]);
+    return JSON.stringify([key.part.source, key.part.request.type, ref.param, others, key.part.request.sort, key.limit, key.part.request.include ?? [], key.part.request.elements ?? '*']);
   }
 
   /** The part's criteria with the policy's constraints added and cohorts resolved; null when nothing can match. */
@@ -310,6 +326,7 @@ export class DataAccess {
       perRef && caps.limitPerRef?.has(perRef.param) && plan.residual.length === 0 && plan.sortPushed && !this.options.policy.postFilters(part.source, part.request.type)
         ? { perRef }
         : {};
+    const elements = this.projection(part, plan.residual);
     const result = await this.search(part, {
       type: part.request.type,
       criteria: plan.pushed,
@@ -318,9 +335,10 @@ export class DataAccess {
       offset: 0,
       wantTotal: false,
       ...cut,
+      ...elements,
     });
     if (result.records.length > limit || result.hasMore) return undefined;
-    const records = await this.admit(result.records, plan.residual);
+    const records = await this.admit(result.records, plan.residual, !elements.elements);
     return plan.sortPushed ? records : [...records].sort(comparator(part.request.sort));
   }
 
@@ -345,9 +363,10 @@ export class DataAccess {
       const records = all.slice(key.offset, key.offset + key.limit);
       return { key: part.key, offset: key.offset, records, hasMore: all.length > key.offset + key.limit, total: all.length };
     }
-    const result = await this.search(part, { type: part.request.type, criteria: plan.pushed, sort: part.request.sort, limit: key.limit, offset: key.offset, wantTotal: key.wantTotal });
+    const elements = this.projection(part, plan.residual);
+    const result = await this.search(part, { type: part.request.type, criteria: plan.pushed, sort: part.request.sort, limit: key.limit, offset: key.offset, wantTotal: key.wantTotal, ...elements });
     const records = await this.options.policy.filter(result.records);
-    this.prime(records);
+    if (!elements.elements) this.prime(records);
     return {
       key: part.key,
       offset: key.offset,
@@ -378,10 +397,11 @@ export class DataAccess {
           { source: part.source },
         );
       }
-      const result = await this.search(part, { type: part.request.type, criteria: plan.pushed, sort: part.request.sort, limit: chunk, offset: sourceOffset, wantTotal: false });
+      const elements = this.projection(part, plan.residual);
+      const result = await this.search(part, { type: part.request.type, criteria: plan.pushed, sort: part.request.sort, limit: chunk, offset: sourceOffset, wantTotal: false, ...elements });
       sourceOffset += result.records.length;
       exhausted = !result.hasMore || result.records.length === 0;
-      kept.push(...(await this.admit(result.records, plan.residual)));
+      kept.push(...(await this.admit(result.records, plan.residual, !elements.elements)));
       chunk = Math.min(chunk * 4, this.options.maxBatchRecords);
     }
     const records = kept.slice(key.offset, key.offset + key.limit);
@@ -391,13 +411,33 @@ export class DataAccess {
 
   /**
    * What the gateway keeps of records a source returned: those matching the criteria the source
-   * could not apply, then those the policy lets through; these are cached for later reads by id.
+   * could not apply, then those the policy lets through; these are cached for later reads by id
+   * unless they hold only some elements (`cache` false: a projection).
    */
-  private async admit(records: SourceRecord[], residual: readonly Criterion[]): Promise<SourceRecord[]> {
+  private async admit(records: SourceRecord[], residual: readonly Criterion[], cache: boolean): Promise<SourceRecord[]> {
     const matching = residual.length > 0 ? records.filter((r) => matchesAll(r.resource, r.type, residual)) : records;
     const visible = await this.options.policy.filter(matching);
-    this.prime(visible);
+    if (cache) this.prime(visible);
     return visible;
+  }
+
+  /**
+   * The projection of a part's search (`{ elements }`), or `{}` for whole records: when the query
+   * reads only some elements of its nodes, the source can return only those, and nothing else
+   * reads the records — no criterion the
+   * gateway evaluates itself, no policy that inspects them after the fetch (consent, labels).
+   * Projected records are never cached for reads by id, which may need other elements.
+   */
+  private projection(part: Part, residual: readonly Criterion[]): { elements?: readonly string[] } {
+    const { elements, type, sort } = part.request;
+    if (!elements || residual.length > 0 || this.options.policy.postFilters(part.source, type)) return {};
+    if (!this.options.registry.get(part.source)?.capabilities().types[type]?.projects) return {};
+    let byShape = withOwnElements.get(elements);
+    if (!byShape) withOwnElements.set(elements, (byShape = new Map()));
+    const shape = `${type}\u0000${JSON.stringify(sort)}`;
+    let all = byShape.get(shape);
+    if (!all) byShape.set(shape, (all = [...new Set([...elements, ...ownElements(type, sort)])].sort()));
+    return { elements: all };
   }
 
   /**

@@ -33,14 +33,15 @@ export interface Part {
 }
 
 /**
- * A part's identity as text (its key and request, without `include`: what else the query reads
- * does not change which records the list holds, so cursors stay valid), computed once per part.
+ * A part's identity as text (its key and request, without `include` and `elements`: what the
+ * query reads of the records does not change which records the list holds, so cursors stay
+ * valid), computed once per part.
  */
 const partTexts = new WeakMap<Part, string>();
 export function partText(part: Part): string {
   let text = partTexts.get(part);
   if (text === undefined) {
-    const { include: _include, ...request } = part.request;
+    const { include: _include, elements: _elements, ...request } = part.request;
     text = JSON.stringify([part.key, request]);
     partTexts.set(part, text);
   }

@@ -21,6 +21,7 @@ import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import type { ResourceType, SourceRecord } from '../../connectors/types';
 import type { GatewayContext } from '../context';
 import { encodeId } from '../ids';
+import { reads } from './reads';
 import { isObject, type FhirJson } from '../model/fhir-json';
 import { MEDICATION_TYPES } from '../model/elements';
 import type { NestedModel } from '../model/nested';
@@ -82,7 +83,7 @@ function enumGuard(type: GraphQLEnumType): (value: unknown) => unknown {
   return (value) => (allowed.has(value) ? value : null);
 }
 
-function defaultResolver(config: GraphQLFieldConfig<Parent, GatewayContext>, fieldName: string, ownerIsResource: boolean): GraphQLFieldConfig<Parent, GatewayContext>['resolve'] {
+function untaggedResolver(config: GraphQLFieldConfig<Parent, GatewayContext>, fieldName: string, ownerIsResource: boolean): GraphQLFieldConfig<Parent, GatewayContext>['resolve'] {
   const named = getNamedType(config.type);
   const isList = unwrapList(config.type);
 
@@ -117,6 +118,15 @@ function defaultResolver(config: GraphQLFieldConfig<Parent, GatewayContext>, fie
   }
   if (isList) return (parent) => asArray(elementOf(parent, fieldName));
   return (parent) => elementOf(parent, fieldName);
+}
+
+/** The default resolver of a field, tagged with the element it reads (`reads`) so lists can be projected; `fhir` reads everything. */
+function defaultResolver(config: GraphQLFieldConfig<Parent, GatewayContext>, fieldName: string, ownerIsResource: boolean): GraphQLFieldConfig<Parent, GatewayContext>['resolve'] {
+  const resolve = untaggedResolver(config, fieldName, ownerIsResource);
+  if (!resolve || (ownerIsResource && fieldName === 'fhir')) return resolve;
+  if (ownerIsResource && fieldName === 'id') return reads([], resolve);
+  if (ownerIsResource && fieldName === 'source') return reads(['meta'], resolve);
+  return reads([fieldName], resolve);
 }
 
 /** Applies the defaults to every field that has no resolver of its own. */

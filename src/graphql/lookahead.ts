@@ -16,6 +16,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { implementsResource } from './field-defaults';
+import { readsOf } from './reads';
 
 type Composite = GraphQLObjectType | GraphQLInterfaceType;
 
@@ -76,5 +77,49 @@ export function nodeReferences(info: GraphQLResolveInfo): string[] {
   }
   const result = [...elements].sort();
   if (key && info.fieldNodes.length === 1) remembered.set(key, result);
+  return result;
+}
+
+/** Top-level elements of each node type a list's selection reads; null for a type it may read whole. */
+export type NodeElements = ReadonlyMap<string, readonly string[] | null>;
+
+const rememberedElements = new WeakMap<FieldNode, NodeElements>();
+
+function elementsOf(type: GraphQLObjectType, fields: [FieldNode, Composite][]): readonly string[] | null {
+  const own = new Set<string>([type.name, ...type.getInterfaces().map((i) => i.name)]);
+  const out = new Set<string>();
+  for (const [field, on] of fields) {
+    const name = field.name.value;
+    if (!own.has(on.name) || name === '__typename') continue;
+    const read = readsOf(type.getFields()[name]?.resolve);
+    if (!read) return null;
+    for (const element of read) out.add(element);
+  }
+  return [...out].sort();
+}
+
+/**
+ * The top-level elements a connection's nodes are read for, per concrete node type (through
+ * fragments and interfaces). A type the selection never names reads nothing; one with a field
+ * whose resolver is not tagged (`reads`), such as `fhir`, reads everything (null).
+ */
+export function nodeElements(info: GraphQLResolveInfo): NodeElements {
+  const key = info.fieldNodes[0];
+  const known = key && info.fieldNodes.length === 1 ? rememberedElements.get(key) : undefined;
+  if (known) return known;
+  const own: [FieldNode, Composite][] = info.fieldNodes.map((node) => [node, info.parentType]);
+  const fields: [FieldNode, Composite][] = [];
+  const types = new Set<GraphQLObjectType>();
+  for (const [node, on] of child(child(own, 'edges', info), 'node', info)) {
+    const type = getNamedType(on.getFields()[node.name.value]?.type);
+    if (!type) continue;
+    // The schema has no union node types; a node of one would simply not be projected.
+    if (!isComposite(type)) continue;
+    if (isObjectType(type)) types.add(type);
+    else for (const t of info.schema.getPossibleTypes(type)) types.add(t);
+    fieldsOf(node.selectionSet, type, info, fields);
+  }
+  const result = new Map([...types].map((t) => [t.name, elementsOf(t, fields)]));
+  if (key && info.fieldNodes.length === 1) rememberedElements.set(key, result);
   return result;
 }

@@ -142,3 +142,8 @@ export const MEDICATION_TYPES = [
   'MedicationDispense',
   'MedicationAdministration',
 ] as const satisfies readonly ResourceType[];
+
+/** The top-level elements of element paths (`effectivePeriod.start` → `effectivePeriod`). */
+export function topElements(paths: readonly string[]): string[] {
+  return [...new Set(paths.map((path) => path.split('.')[0]!))];
+}

@@ -62,17 +62,34 @@ export function compileMapping(mapping: MappingSpec, dialect: Dialect, schema: s
   const types = new Map<ResourceType, CompiledType>();
   for (const [type, spec] of entries) {
     const specs = Array.isArray(spec) ? spec : [spec];
-    const parts = specs.map((part, index): CompiledPart => {
-      const where = `resources.${type}${specs.length > 1 ? `[${index}]` : ''}`;
-      const scope = new Scope(ctx, part.table, 't', part.joins, where, specs.length > 1 ? `p${index}_` : 'c');
-      scope.idColumn = part.id;
-      const idExpr = scope.col(part.id);
-      const lastUpdatedKey = part.lastUpdated ? scope.select(scope.col(part.lastUpdated)) : undefined;
-      return { index, spec: part, scope, idExpr, lastUpdatedKey, elements: compileElements(part.elements, scope, `${where}.elements`) };
-    });
+    const parts = specs.map((part, index) => compilePart(ctx, type, part, index, specs.length));
     types.set(type, { type, parts, caps: capabilitiesOf(type, parts, pctx) });
   }
   return { ctx, pctx, types };
+}
+
+/** One table mapping of a type, compiled: its statement scope (columns, joins) and row builder. */
+function compilePart(ctx: SqlContext, type: ResourceType, part: PartSpec, index: number, count: number, elements: PartSpec['elements'] = part.elements): CompiledPart {
+  const where = `resources.${type}${count > 1 ? `[${index}]` : ''}`;
+  const scope = new Scope(ctx, part.table, 't', part.joins, where, count > 1 ? `p${index}_` : 'c');
+  scope.idColumn = part.id;
+  const idExpr = scope.col(part.id);
+  const lastUpdatedKey = part.lastUpdated ? scope.select(scope.col(part.lastUpdated)) : undefined;
+  return { index, spec: part, scope, idExpr, lastUpdatedKey, elements: compileElements(elements, scope, `${where}.elements`) };
+}
+
+/**
+ * The type compiled for a projection: the same tables and criteria, but each part selects only the
+ * columns, look-up joins and child rows of the named elements (the others are left out of the
+ * resources). Compiled once per type and element set by the caller.
+ */
+export function projectType(mapping: CompiledMapping, compiled: CompiledType, elements: readonly string[]): CompiledType {
+  const wanted = new Set(elements);
+  const count = compiled.parts.length;
+  const parts = compiled.parts.map((part) =>
+    compilePart(mapping.ctx, compiled.type, part.spec, part.index, count, Object.fromEntries(Object.entries(part.spec.elements).filter(([name]) => wanted.has(name)))),
+  );
+  return { type: compiled.type, parts, caps: compiled.caps };
 }
 
 function capabilitiesOf(type: ResourceType, parts: CompiledPart[], pctx: PredicateContext): TypeCapabilities {
@@ -86,7 +103,7 @@ function capabilitiesOf(type: ResourceType, parts: CompiledPart[], pctx: Predica
   );
   const sorts = new Set(SORTS.filter((field) => parts.every((part) => sortExpressions(type, part.spec, field, part.scope) !== null)));
   const refs = (['patient', 'encounter'] as const).filter((param) => params.has(param) && parts.every((part) => referenceColumn(type, part.spec, param, part.scope) !== null));
-  return { params, sorts, multiValueRefs: true, limitPerRef: new Set(refs) };
+  return { params, sorts, multiValueRefs: true, limitPerRef: new Set(refs), projects: true };
 }
 
 /** Resource types whose ids may carry a prefix, and the part an id belongs to. */
