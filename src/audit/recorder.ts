@@ -59,9 +59,9 @@ export class AuditRecorder {
   ) {}
 
   disclose(record: SourceRecord, patients: readonly string[]): void {
-    const set = this.disclosed.get(record.type) ?? new Set<string>();
+    let set = this.disclosed.get(record.type);
+    if (!set) this.disclosed.set(record.type, (set = new Set<string>()));
     set.add(`${record.source}/${record.id}`);
-    this.disclosed.set(record.type, set);
     for (const p of patients) this.patients.add(`${record.source}/Patient/${p}`);
   }
 

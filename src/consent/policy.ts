@@ -68,6 +68,14 @@ const CLAIM_REFERENCES = ['diagnosis.diagnosisReference', 'procedure.procedureRe
 
 const keyOf = (r: { source: string; type: string; id: string }): string => `${r.source}\u0000${r.type}\u0000${r.id}`;
 
+interface Vetted {
+  redact: readonly string[];
+  patients?: readonly string[];
+}
+
+/** Passed, nothing to redact, patients read at release: shared by every such record. */
+const PASSED: Vetted = Object.freeze({ redact: NOTHING_REDACTED });
+
 function hasPatient(type: ResourceType): boolean {
   return type === 'Patient' || ELEMENTS[type].patient !== undefined;
 }
@@ -82,8 +90,12 @@ function codingsOf(values: unknown[]): { system?: string; code: string }[] {
 }
 
 export class ConsentAwarePolicy implements AccessPolicy {
-  /** Records that passed `filter`: the elements to redact, and the patients they belong to. */
-  private readonly vetted = new Map<string, { redact: readonly string[]; patients?: string[] }>();
+  /**
+   * Records that passed `filter`, by their resource object (a record `release` gets holds the very
+   * resource `filter` saw, even when wrapped anew, e.g. with its duplicates): the elements to
+   * redact, and the patients they belong to.
+   */
+  private readonly vetted = new WeakMap<FhirResource, Vetted>();
   /** The Consents in force about each patient record (source + patient id), gathered once per request. */
   private readonly consentsByPatient = new Map<string, FhirResource[]>();
   private lastConsents?: { source: string; patient: string; inForce: FhirResource[] };
@@ -124,7 +136,7 @@ export class ConsentAwarePolicy implements AccessPolicy {
   }
 
   async filter(records: SourceRecord[]): Promise<SourceRecord[]> {
-    const visible: { record: SourceRecord; patients?: string[] }[] = [];
+    const visible: { record: SourceRecord; patients?: readonly string[] }[] = [];
     for (const record of records) {
       if (!this.inScope(record)) continue;
       // Patient ids are read once here when the compartment or consent needs them; else in release.
@@ -133,7 +145,7 @@ export class ConsentAwarePolicy implements AccessPolicy {
     }
     const { consent } = this.deps;
     if (!consent || this.selfAccess) {
-      for (const { record, patients } of visible) this.vetted.set(keyOf(record), { redact: NOTHING_REDACTED, patients });
+      for (const { record, patients } of visible) this.vetted.set(record.resource, patients ? { redact: NOTHING_REDACTED, patients } : PASSED);
       return visible.map((v) => v.record);
     }
     // Each patient's Consents are looked up once per request (then kept in consentsByPatient).
@@ -155,7 +167,7 @@ export class ConsentAwarePolicy implements AccessPolicy {
     const out: SourceRecord[] = [];
     for (const { record, patients = [] } of visible) {
       if (!hasPatient(record.type)) {
-        this.vetted.set(keyOf(record), { redact: NOTHING_REDACTED, patients });
+        this.vetted.set(record.resource, { redact: NOTHING_REDACTED, patients });
         out.push(record);
         continue;
       }
@@ -170,14 +182,14 @@ export class ConsentAwarePolicy implements AccessPolicy {
       const labels = extra.length > 0 ? [...new Set([...own, ...extra])] : own;
       const decision = this.decideFor(about, record, labels);
       if (!decision.permit && !this.liftable(record, patients[0], decision)) continue;
-      this.vetted.set(key, { redact: this.redactions(record, about, patients[0]), patients });
+      this.vetted.set(record.resource, { redact: this.redactions(record, about, patients[0]), patients });
       out.push(record);
     }
     return out;
   }
 
   release(record: SourceRecord): SourceRecord {
-    const vetted = this.vetted.get(keyOf(record));
+    const vetted = this.vetted.get(record.resource);
     if (vetted === undefined) throw new HealthgraphError('INTERNAL_SERVER_ERROR', 'A record reached release without passing the policy');
     this.deps.audit.disclose(record, record.type === 'Patient' ? [record.id] : (vetted.patients ?? patientIdsOf(record.resource, record.type)));
     const { redact } = vetted;
@@ -198,7 +210,7 @@ export class ConsentAwarePolicy implements AccessPolicy {
     return ok;
   }
 
-  private inCompartment(record: SourceRecord, patients: string[] | undefined): boolean {
+  private inCompartment(record: SourceRecord, patients: readonly string[] | undefined): boolean {
     const { compartment } = this.deps;
     if (!compartment || !hasPatient(record.type)) return true;
     const ids = record.type === 'Patient' ? [record.id] : (patients ?? []);
@@ -222,7 +234,7 @@ export class ConsentAwarePolicy implements AccessPolicy {
    * this request's purpose now — the only ones `decide` can apply — sorted out once per patient per
    * request. An Error when a source's Consents could not be read (the caller withholds: fail safe).
    */
-  private consentsAbout(source: string, patients: string[], found: Map<string, FhirResource[] | Error>): FhirResource[] | Error {
+  private consentsAbout(source: string, patients: readonly string[], found: Map<string, FhirResource[] | Error>): FhirResource[] | Error {
     if (patients.length === 1) return this.consentsOf(source, patients[0]!, found);
     const out: FhirResource[] = [];
     for (const patient of patients) {

@@ -296,7 +296,7 @@ export class DataAccess {
     const byParent = new Map<string, SourceRecord[]>();
     for (const record of all) {
       const parents = ref.param === 'patient' ? patientIdsOf(record.resource, record.type) : encounterIdsOf(record.resource, record.type);
-      for (const parent of new Set(parents)) {
+      for (const parent of parents.length === 1 ? parents : new Set(parents)) {
         const list = byParent.get(parent);
         if (list) list.push(record);
         else byParent.set(parent, [record]);

@@ -5,7 +5,7 @@
  */
 import type { SearchRequest, SortSpec, SourceRecord } from '../../connectors/types';
 import { comparator } from '../model/evaluate';
-import { Edge, fingerprint, PageInfo, type Offsets } from './cursor';
+import { Edge, lazyFingerprint, PageInfo, type Fingerprint, type Offsets } from './cursor';
 
 export interface EdgeModel {
   cursor: string;
@@ -48,9 +48,12 @@ export function partText(part: Part): string {
   return text;
 }
 
-/** The fingerprint a list's cursors carry: its parts, its order and anything else that changes which records it holds. */
-export function listFingerprint(parts: readonly Part[], sort: readonly SortSpec[], ...extra: string[]): string {
-  return fingerprint([...parts.map(partText), JSON.stringify(sort), ...extra].join('\u0000'));
+/**
+ * The fingerprint a list's cursors carry: its parts, its order and anything else that changes which
+ * records it holds. Computed when a cursor is first encoded or checked.
+ */
+export function listFingerprint(parts: readonly Part[], sort: readonly SortSpec[], ...extra: string[]): () => string {
+  return lazyFingerprint(() => [...parts.map(partText), JSON.stringify(sort), ...extra].join('\u0000'));
 }
 
 /** What a part returned for one page: records from its offset on, and whether more follow. */
@@ -63,7 +66,7 @@ export interface PartPage {
 }
 
 /** Merges part pages into one connection page of at most `first` edges. */
-export function mergePages(pages: PartPage[], sort: readonly SortSpec[], first: number, fp: string, hadCursor: boolean): ConnectionModel {
+export function mergePages(pages: PartPage[], sort: readonly SortSpec[], first: number, fp: Fingerprint, hadCursor: boolean): ConnectionModel {
   const compare = comparator(sort);
   const offsets: Offsets = Object.fromEntries(pages.map((p) => [p.key, p.offset]));
   const heads = pages.map(() => 0);

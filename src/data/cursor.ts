@@ -14,8 +14,19 @@ export function fingerprint(value: unknown): string {
   return hash('sha256', typeof value === 'string' ? value : JSON.stringify(value), 'base64url').slice(0, 10);
 }
 
-export function encodeCursor(fp: string, offsets: Offsets): string {
-  return Buffer.from(JSON.stringify({ f: fp, o: offsets }), 'utf8').toString('base64url');
+/** A list's fingerprint, or a function computing it when first needed (most lists never encode or check a cursor). */
+export type Fingerprint = string | (() => string);
+
+const fingerprintText = (fp: Fingerprint): string => (typeof fp === 'string' ? fp : fp());
+
+/** A fingerprint computed at most once, when first asked for. */
+export function lazyFingerprint(text: () => string): () => string {
+  let value: string | undefined;
+  return () => (value ??= fingerprint(text()));
+}
+
+export function encodeCursor(fp: Fingerprint, offsets: Offsets): string {
+  return Buffer.from(JSON.stringify({ f: fingerprintText(fp), o: offsets }), 'utf8').toString('base64url');
 }
 
 /**
@@ -26,7 +37,7 @@ export class Edge<N = SourceRecord> {
   private encoded: string | undefined;
 
   constructor(
-    private readonly fp: string,
+    private readonly fp: Fingerprint,
     private readonly offsets: Offsets,
     public node: N,
   ) {}
@@ -54,7 +65,7 @@ export class PageInfo {
   }
 }
 
-export function decodeCursor(cursor: string | null | undefined, fp: string): Offsets {
+export function decodeCursor(cursor: string | null | undefined, fp: Fingerprint): Offsets {
   if (cursor === null || cursor === undefined || cursor === '') return {};
   let parsed: unknown;
   try {
@@ -64,7 +75,7 @@ export function decodeCursor(cursor: string | null | undefined, fp: string): Off
   }
   const value = parsed as { f?: unknown; o?: unknown } | undefined;
   if (!value || typeof value.o !== 'object' || value.o === null) throw badInput('"after" is not a valid cursor', { argument: 'after' });
-  if (value.f !== fp) throw badInput('"after" is a cursor from a different list, filter or order', { argument: 'after' });
+  if (value.f !== fingerprintText(fp)) throw badInput('"after" is a cursor from a different list, filter or order', { argument: 'after' });
   const offsets: Offsets = {};
   for (const [key, n] of Object.entries(value.o as Record<string, unknown>)) {
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 1_000_000) {

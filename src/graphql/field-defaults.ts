@@ -129,13 +129,45 @@ function defaultResolver(config: GraphQLFieldConfig<Parent, GatewayContext>, fie
   return reads([fieldName], resolve);
 }
 
-/** Applies the defaults to every field that has no resolver of its own. */
+/**
+ * Plain types: object types only ever reached as the value of a field of a resource or nested
+ * element (FHIR data types such as Period and Coding, and connections and their edges), so their
+ * parent is always a plain object. A type with a resolver of its own is left out.
+ */
+function plainDataTypes(schema: GraphQLSchema): Set<string> {
+  const plain = new Set<string>();
+  const isCandidate = (type: GraphQLObjectType): boolean =>
+    !implementsResource(type) && !NESTED_TYPES.has(type.name) && Object.values(type.getFields()).every((f) => f.resolve === undefined);
+  const visit = (owner: GraphQLObjectType): void => {
+    for (const field of Object.values(owner.getFields())) {
+      const named = getNamedType(field.type);
+      if (named instanceof GraphQLObjectType && !plain.has(named.name) && isCandidate(named)) {
+        plain.add(named.name);
+        visit(named);
+      }
+    }
+  };
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (type instanceof GraphQLObjectType && !type.name.startsWith('__') && (implementsResource(type) || NESTED_TYPES.has(type.name))) visit(type);
+  }
+  return plain;
+}
+
+/**
+ * Applies the defaults to every field that has no resolver of its own. A single, non-enum field of
+ * a plain type (FHIR data types, connections, edges) needs none: the engine reads the property
+ * itself, which is what the default would do (graphql-jit inlines such reads instead of calling a
+ * function).
+ */
 export function applyFieldDefaults(schema: GraphQLSchema): GraphQLSchema {
+  const plain = plainDataTypes(schema);
   return mapSchema(schema, {
     [MapperKind.OBJECT_FIELD]: (config, fieldName, typeName) => {
       if (config.resolve) return config;
       const owner = schema.getType(typeName);
       if (!(owner instanceof GraphQLObjectType) || typeName === 'Query' || typeName === 'Mutation') return config;
+      // A plain parent has no source, so even a field of a resource type reads the property as it is (an edge's node).
+      if (plain.has(typeName) && !unwrapList(config.type) && !(getNamedType(config.type) instanceof GraphQLEnumType)) return config;
       return { ...config, resolve: defaultResolver(config as GraphQLFieldConfig<Parent, GatewayContext>, fieldName, implementsResource(owner)) } as typeof config;
     },
   });

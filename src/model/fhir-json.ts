@@ -19,6 +19,10 @@ export function readPath(json: unknown, path: string): unknown {
 
 /** Every value reached by a dotted path, flattening arrays at each step. */
 export function readAll(json: unknown, path: string): unknown[] {
+  if (!path.includes('.')) {
+    const value = isObject(json) ? json[path] : undefined;
+    return Array.isArray(value) ? [...value] : value === undefined || value === null ? [] : [value];
+  }
   let current: unknown[] = [json];
   for (const step of path.split('.')) {
     const next: unknown[] = [];

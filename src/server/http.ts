@@ -60,6 +60,8 @@ function graphqlError(res: ServerResponse, status: number, code: string, message
 
 function outcomeOf(status: number, body: string): 'ok' | 'partial' | 'error' {
   if (status >= 400) return 'error';
+  // Apollo writes `errors` before `data`: a single response without it at the start has none (a wide answer is not scanned).
+  if (body.startsWith('{') && !body.startsWith('{"errors":')) return 'ok';
   return body.includes('"errors":[') ? (body.includes('"data":{') ? 'partial' : 'error') : 'ok';
 }
 
@@ -142,9 +144,10 @@ export function createRequestHandler(deps: HttpDeps) {
       }
       const out: Record<string, string> = { 'x-request-id': requestId, 'x-upstream-requests': String(context.upstream.total) };
       for (const [key, value] of result.headers) out[key] = value;
-      out['content-length'] = String(Buffer.byteLength(text));
+      const bytes = Buffer.from(text, 'utf8');
+      out['content-length'] = String(bytes.length);
       res.writeHead(status, out);
-      res.end(text);
+      res.end(bytes);
     } finally {
       endRequestSpan(traced, { status, outcome, upstreamRequests: context?.upstream.total ?? 0, operation: context?.audit.operation });
     }
