@@ -92,7 +92,9 @@ export function pageStatement(mapping: CompiledMapping, query: PageQuery): { sta
   const from = perRef
     ? `(SELECT ${q('u')}.*, ROW_NUMBER() OVER (PARTITION BY ${q('_ref')} ${order}) AS ${q('_rn')} FROM ${union}) ${q('r')} WHERE ${q('_rn')} <= ${checkedInt(perRef.limit, 'limit')}`
     : union;
-  const sql = `SELECT * FROM ${from} ${order} ${dialect.page(query.limit, query.offset)}`;
+  // Only what rows are built from leaves the database: not the rank, parent and sort columns, which ORDER BY still reads.
+  const out = [q('_id'), ...(query.type.parts.length > 1 ? [q('_part')] : []), ...allColumns.map((c) => q(c.key))];
+  const sql = `SELECT ${out.join(', ')} FROM ${from} ${order} ${dialect.page(query.limit, query.offset)}`;
   return { statement: p.render(sql), parts: live.map((l) => l.part) };
 }
 
