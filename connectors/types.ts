@@ -58,7 +58,15 @@ export interface SourceRecord {
   id: string;
   lastUpdated?: string;
   resource: FhirResource;
+  /**
+   * Where the record stands in the order of the search that returned it, when the search asked for
+   * positions (`SearchRequest.positions`): a later search can resume right after it (`after`).
+   */
+  position?: Position;
 }
+
+/** A record's place in a sorted search: its sort values and tie-breakers, as the source compares them (JSON values). */
+export type Position = readonly (string | number | null)[];
 
 /** A code or identifier token, FHIR-style `system|code`. A missing system matches any system. */
 export interface Token {
@@ -141,6 +149,13 @@ export interface SearchRequest {
    * for other reads.
    */
   elements?: readonly string[];
+  /** Return each record's `position`, so a next page can start after it (types whose capabilities say `keyset`). */
+  positions?: boolean;
+  /**
+   * Keyset paging: only records sorting after this position (of a record an earlier search with the
+   * same criteria and sort returned); `offset` then counts from there. Types that say `keyset`.
+   */
+  after?: Position;
 }
 
 export interface SearchResult {
@@ -166,6 +181,8 @@ export interface TypeCapabilities {
   includes?: ReadonlySet<string>;
   /** Whether the source returns only the asked-for elements of a search (`SearchRequest.elements`). */
   projects?: boolean;
+  /** Whether searches return positions and resume after one (`SearchRequest.positions`, `after`): keyset paging. */
+  keyset?: boolean;
 }
 
 export interface SourceCapabilities {

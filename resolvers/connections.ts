@@ -6,7 +6,7 @@ import { collapsedConnection } from '../src/data/collapse';
 import type { ConnectionModel, Part } from '../src/data/connection';
 import { factCollapse } from '../src/unified/collapses';
 import { membersOf } from './identity';
-import { nodeElements, nodeReferences } from '../src/graphql/lookahead';
+import { nodeElements, nodeReferences, selectsCursors } from '../src/graphql/lookahead';
 import { reads } from '../src/graphql/reads';
 import { clinicalCriteria, clinicalSort, pageSize, responsePath, selectsField, type ClinicalFilterArgs } from '../src/graphql/arguments';
 
@@ -38,7 +38,7 @@ export function relatedList(types: readonly ResourceType[], link: Link, pickType
       const elements = project ? read.get(type) : undefined;
       return { type, criteria, sort, ...include, ...(elements ? { elements } : {}) };
     };
-    const connectionArgs = { first: pageSize(args.first), after: args.after, sort, wantTotal: selectsField(info, 'totalCount'), path: responsePath(info) };
+    const connectionArgs = { first: pageSize(args.first), after: args.after, sort, wantTotal: selectsField(info, 'totalCount'), path: responsePath(info), positions: selectsCursors(info) };
     const members = link === 'patient' ? membersOf(parent, ctx) : [];
     if (members.length <= 1) {
       const parts: Part[] = wanted.map((type) => ({

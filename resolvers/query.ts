@@ -10,7 +10,7 @@ import { tryDecodeId, tryDecodePersonId } from '../src/ids';
 import { isFhirDate } from '../src/model/dates';
 import { personCollapse } from '../src/unified/collapses';
 import { unifyPerson, unifyRecord } from '../src/unified/patient';
-import { nodeElements, nodeReferences } from '../src/graphql/lookahead';
+import { nodeElements, nodeReferences, selectsCursors } from '../src/graphql/lookahead';
 
 
 const GENDER: Record<string, string> = { MALE: 'male', FEMALE: 'female', OTHER: 'other', UNKNOWN: 'unknown' };
@@ -95,7 +95,7 @@ export const queryResolvers: Resolvers = {
         request: { type: 'Patient', criteria, sort, ...(include.length > 0 ? { include } : {}), ...(elements ? { elements } : {}) },
       }));
       const connectionArgs = { first: pageSize(args.first), after: args.after, sort, wantTotal: selectsField(info, 'totalCount'), path: responsePath(info) };
-      if (!ctx.identity) return ctx.data.connection(parts, connectionArgs);
+      if (!ctx.identity) return ctx.data.connection(parts, { ...connectionArgs, positions: selectsCursors(info) });
       // One Patient per person: filters go to every source; a person shows where its first matching record sorts.
       const identity = ctx.identity;
       return collapsedConnection(ctx.data, parts, connectionArgs, personCollapse(identity)).then(async (connection) => {

@@ -11,6 +11,7 @@ import type {
   Connector,
   Criterion,
   FhirResource,
+  Position,
   ResourceType,
   SearchRequest,
   SearchResult,
@@ -26,7 +27,7 @@ import { compileMapping, projectType, type CompiledMapping, type CompiledPart, t
 import { loadMapping } from './mapping/load';
 import type { MappingSpec } from './mapping/schema';
 import { asText, fhirDate } from './mapping/values';
-import { childStatement, countStatement, pageStatement, type Statement } from './query';
+import { checkPosition, childStatement, countStatement, pageStatement, positionLength, positionOf, type Statement } from './query';
 
 /** One executed statement, for tests, benchmarks and debugging. */
 export interface StatementEvent {
@@ -102,9 +103,10 @@ export class SqlConnector implements Connector {
     const full = this.mapping.types.get(request.type);
     if (!full) return { records: [], hasMore: false, total: request.wantTotal ? 0 : undefined };
     const compiled = request.elements ? this.projected(full, request.elements) : full;
-    const operation = `SELECT ${request.type}${describeCriteria(request.criteria)}${request.perRef ? `, first ${request.perRef.limit} per ${request.perRef.param}` : ''}`;
+    if (request.after) checkPosition(request.after, positionLength(full, request.sort), full.parts.length);
+    const operation = `SELECT ${request.type}${describeCriteria(request.criteria)}${request.perRef ? `, first ${request.perRef.limit} per ${request.perRef.param}` : ''}${request.after ? ', after a position' : ''}`;
     const [page, total] = await Promise.all([
-      this.page(compiled, request.criteria, request.sort, request.limit + 1, request.offset, operation, ctx, request.perRef),
+      this.page(compiled, request.criteria, request.sort, request.limit + 1, request.offset, operation, ctx, request.perRef, { positions: request.positions, after: request.after }),
       request.wantTotal ? this.count(compiled, request.criteria, ctx) : Promise.resolve(undefined),
     ]);
     return { records: page.records.slice(0, request.limit), hasMore: page.records.length > request.limit, total };
@@ -159,17 +161,21 @@ export class SqlConnector implements Connector {
     operation: string,
     ctx: CallContext,
     perRef?: SearchRequest['perRef'],
+    keyset: { positions?: boolean; after?: Position } = {},
   ): Promise<{ records: SourceRecord[] }> {
-    const built = pageStatement(this.mapping, { type: compiled, criteria, sort, limit, offset, perRef });
+    const built = pageStatement(this.mapping, { type: compiled, criteria, sort, limit, offset, perRef, ...keyset });
     if (!built) return { records: [] };
     const rows = await this.run(operation, built.statement, ctx);
     const children = await this.children(compiled, rows, ctx);
     const only = compiled.parts.length === 1 ? compiled.parts[0]! : undefined;
     const byIndex = new Map(compiled.parts.map((p) => [p.index, p]));
+    const width = keyset.positions ? positionLength(compiled, sort) - (only ? 1 : 2) : 0;
     const records = new Array<SourceRecord>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
-      records[i] = this.toRecord(compiled.type, only ?? byIndex.get(Number(row._part)) ?? compiled.parts[0]!, row, children);
+      const record = this.toRecord(compiled.type, only ?? byIndex.get(Number(row._part)) ?? compiled.parts[0]!, row, children);
+      if (keyset.positions) record.position = positionOf(row, width, !only);
+      records[i] = record;
     }
     return { records };
   }

@@ -3,7 +3,9 @@
  * of the type, UNION ALL when there are several), its COUNT, and the batched child rows of a page.
  * Conditions, sort and paging all happen in the database.
  */
-import type { Criterion, ResourceType, SearchRequest, SortSpec } from '../types';
+import type { Criterion, Position, ResourceType, SearchRequest, SortSpec } from '../types';
+import type { Row } from './dialects/types';
+import { badInput } from '../../src/errors';
 import { checkedInt } from './dialects/types';
 import type { CompiledMapping, CompiledPart, CompiledType } from './mapping/compile';
 import type { ChildQuery } from './mapping/build';
@@ -45,6 +47,75 @@ export interface PageQuery {
   offset: number;
   /** At most this many rows per parent (ranked with ROW_NUMBER() in the database). */
   perRef?: SearchRequest['perRef'];
+  /** Select each row's sort values (`_s0`…) for its position (`positionOf`). */
+  positions?: boolean;
+  /** Only rows after this position (keyset paging); checked by `checkPosition` first. */
+  after?: Position;
+}
+
+/** A term of a page's order: an expression and its direction. */
+interface Term {
+  expr: string;
+  dir: 'asc' | 'desc';
+}
+
+/**
+ * Rows after a position in the order of `sortTerms` (each behind its is-null flag, as `orderBy`
+ * writes them) then `ties`: `t0 > v0 OR (t0 = v0 AND t1 > v1) OR …`, with `<` for descending
+ * terms. A null sort value is stated by its flag alone (flag 1: null; nothing sorts after it).
+ */
+function keysetCondition(sortTerms: readonly Term[], ties: readonly Term[], position: Position, flag: (e: string) => string, add: (v: unknown) => string): string {
+  const steps: { expr: string; dir: 'asc' | 'desc'; value: string; last?: boolean }[] = [];
+  sortTerms.forEach((term, i) => {
+    const value = position[i];
+    if (value === null) steps.push({ expr: flag(term.expr), dir: 'asc', value: '1', last: true });
+    else steps.push({ expr: flag(term.expr), dir: 'asc', value: '0' }, { expr: term.expr, dir: term.dir, value: add(value) });
+  });
+  ties.forEach((term, i) => steps.push({ expr: term.expr, dir: term.dir, value: add(position[sortTerms.length + i]) }));
+  const disjuncts: string[] = [];
+  steps.forEach((step, j) => {
+    if (step.last) return;
+    const equal = steps.slice(0, j).map((s) => `${s.expr} = ${s.value}`);
+    disjuncts.push(`(${[...equal, `${step.expr} ${step.dir === 'asc' ? '>' : '<'} ${step.value}`].join(' AND ')})`);
+  });
+  return `(${disjuncts.join(' OR ')})`;
+}
+
+/** How many values a position of this page's order holds: one per sort expression, the table (several tables), the id. */
+export function positionLength(type: CompiledType, sort: readonly SortSpec[]): number {
+  const widths = sort.map((_, i) => Math.max(0, ...type.parts.map((part) => sortKeys(type.type, part, sort)[i]!.length)));
+  return widths.reduce((a, b) => a + b, 0) + (type.parts.length > 1 ? 2 : 1);
+}
+
+/** A row's position: its sort values, its table (several tables), its id. */
+export function positionOf(row: Row, width: number, manyParts: boolean): Position {
+  const out: (string | number | null)[] = [];
+  for (let i = 0; i < width; i++) out.push(jsonValue(row[`_s${i}`]));
+  if (manyParts) out.push(Number(row._part));
+  out.push(jsonValue(row._id));
+  return out;
+}
+
+/**
+ * Throws BAD_USER_INPUT unless `value` is a position of this order (it comes back from a client's
+ * cursor): the right number of JSON scalars, a known table, an id. Its values only ever become
+ * statement parameters.
+ */
+export function checkPosition(value: Position, length: number, parts: number): void {
+  const ok =
+    Array.isArray(value) &&
+    value.length === length &&
+    value.every((v) => v === null || (typeof v === 'string' && v.length <= 512) || (typeof v === 'number' && Number.isFinite(v))) &&
+    value[length - 1] !== null &&
+    (parts === 1 || (Number.isInteger(value[length - 2]) && (value[length - 2] as number) >= 0 && (value[length - 2] as number) < parts));
+  if (!ok) throw badInput('"after" is not a valid cursor', { argument: 'after' });
+}
+
+function jsonValue(value: unknown): string | number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
+  if (value instanceof Date) return value.toISOString();
+  return String(value);
 }
 
 /** One statement for a page (undefined when no part can match). */
@@ -60,10 +131,12 @@ export function pageStatement(mapping: CompiledMapping, query: PageQuery): { sta
   if (query.type.parts.length === 1 && !query.perRef) {
     const { part, where } = live[0]!;
     const keys = sortKeys(typeName, part, query.sort).flatMap((exprs, i) => exprs.map((expr) => ({ expr, dir: query.sort[i]!.direction })));
+    const sortValues = query.positions ? keys.map((k, i) => `${k.expr} AS ${q(`_s${i}`)}`) : [];
+    const after = query.after ? ` AND ${keysetCondition(keys, [{ expr: part.idExpr, dir: 'asc' }], query.after, dialect.isNullFlag, p.add)}` : '';
     const sql = [
-      `SELECT ${[`${part.idExpr} AS ${q('_id')}`, ...part.scope.selectList()].join(', ')}`,
+      `SELECT ${[`${part.idExpr} AS ${q('_id')}`, ...sortValues, ...part.scope.selectList()].join(', ')}`,
       part.scope.from(),
-      `WHERE ${where}`,
+      `WHERE ${where}${after}`,
       orderBy(keys, [part.idExpr], dialect.isNullFlag),
       dialect.page(query.limit, query.offset),
     ].join(' ');
@@ -89,11 +162,16 @@ export function pageStatement(mapping: CompiledMapping, query: PageQuery): { sta
   const keys = width.flatMap((w, i) => Array.from({ length: w }, () => ({ expr: q(`_s${k++}`), dir: query.sort[i]!.direction })));
   const order = orderBy(keys, [q('_part'), q('_id')], dialect.isNullFlag);
   const union = `(${branches.join(' UNION ALL ')}) ${q('u')}`;
+  if (perRef && query.after) throw new Error('a page ranked per parent starts at the first record');
+  const ties: Term[] = [...(query.type.parts.length > 1 ? [{ expr: q('_part'), dir: 'asc' as const }] : []), { expr: q('_id'), dir: 'asc' }];
   const from = perRef
     ? `(SELECT ${q('u')}.*, ROW_NUMBER() OVER (PARTITION BY ${q('_ref')} ${order}) AS ${q('_rn')} FROM ${union}) ${q('r')} WHERE ${q('_rn')} <= ${checkedInt(perRef.limit, 'limit')}`
-    : union;
-  // Only what rows are built from leaves the database: not the rank, parent and sort columns, which ORDER BY still reads.
-  const out = [q('_id'), ...(query.type.parts.length > 1 ? [q('_part')] : []), ...allColumns.map((c) => q(c.key))];
+    : query.after
+      ? `${union} WHERE ${keysetCondition(keys, ties, query.after, dialect.isNullFlag, p.add)}`
+      : union;
+  // Only what rows are built from leaves the database: not the rank and parent columns, nor the
+  // sort values unless positions are asked for; ORDER BY still reads them inside.
+  const out = [q('_id'), ...(query.type.parts.length > 1 ? [q('_part')] : []), ...(query.positions ? keys.map((key) => key.expr) : []), ...allColumns.map((c) => q(c.key))];
   const sql = `SELECT ${out.join(', ')} FROM ${from} ${order} ${dialect.page(query.limit, query.offset)}`;
   return { statement: p.render(sql), parts: live.map((l) => l.part) };
 }

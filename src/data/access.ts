@@ -4,7 +4,7 @@
  * request per source, type and level). The AccessPolicy is applied on every path.
  */
 import DataLoader from 'dataloader';
-import type { CallContext, Criterion, ResourceType, SearchRequest, SearchResult, SortSpec, SourceRecord, Token } from '../../connectors/types';
+import type { CallContext, Criterion, Position, ResourceType, SearchRequest, SearchResult, SortSpec, SourceRecord, Token } from '../../connectors/types';
 import { resolveCohorts } from './cohort';
 import { HealthgraphError } from '../errors';
 import { encounterIdsOf, matchesAll, patientIdsOf, comparator } from '../model/evaluate';
@@ -13,7 +13,7 @@ import { ELEMENTS, topElements } from '../model/elements';
 import type { AccessPolicy } from './policy';
 import { batchableRef, planPart, type PartPlan } from './plan';
 import type { SourceRegistry } from './registry';
-import { decodeCursor } from './cursor';
+import { decodeCursorState } from './cursor';
 import { listFingerprint, mergePages, partText, type ConnectionModel, type Part, type PartPage } from './connection';
 
 export interface DataAccessOptions {
@@ -40,6 +40,10 @@ interface PageKey {
   offset: number;
   limit: number;
   wantTotal: boolean;
+  /** The list's cursors are read: ask sources that page by keyset for positions. */
+  positions: boolean;
+  /** The position of the part's record before `offset`, from the cursor (keyset paging). */
+  after?: Position;
 }
 
 export interface ConnectionArgs {
@@ -49,6 +53,8 @@ export interface ConnectionArgs {
   sort: SortSpec[];
   /** The list's response path, for reporting a part that failed. */
   path?: readonly (string | number)[];
+  /** Whether the query reads the list's cursors (then sources that can page by keyset return positions). */
+  positions?: boolean;
 }
 
 /** Parent ids per batched request: keeps request URLs well under common 8–16 KB limits. */
@@ -56,7 +62,7 @@ const MAX_IDS_PER_REQUEST = 100;
 
 const recordKey = (k: RecordKey): string => `${k.source}\u0000${k.type}\u0000${k.id}`;
 const pageKey = (k: PageKey): string =>
-  `${partText(k.part)}\u0000${k.offset}\u0000${k.limit}\u0000${k.wantTotal ? 1 : 0}\u0000${k.part.request.include?.join(',') ?? ''}\u0000${k.part.request.elements?.join(',') ?? '*'}`;
+  `${partText(k.part)}\u0000${k.offset}\u0000${k.limit}\u0000${k.wantTotal ? 1 : 0}\u0000${k.part.request.include?.join(',') ?? ''}\u0000${k.part.request.elements?.join(',') ?? '*'}\u0000${k.positions ? 1 : 0}${k.after ? JSON.stringify(k.after) : ''}`;
 
 /** Per element list of a projection (shared by a list's parts), the elements asked for with the gateway's own, per type and sort. */
 const withOwnElements = new WeakMap<readonly string[], Map<string, readonly string[]>>();
@@ -115,9 +121,13 @@ export class DataAccess {
       throw new HealthgraphError('BAD_USER_INPUT', '"first" must be between 0 and 1000', { argument: 'first' });
     }
     const fp = listFingerprint(parts, args.sort);
-    const offsets = decodeCursor(args.after, fp);
+    const { offsets, positions } = decodeCursorState(args.after, fp);
     const settled = await Promise.allSettled(
-      parts.map((part) => this.pagesOf(part).load({ part, offset: offsets[part.key] ?? 0, limit: args.first + 1, wantTotal: args.wantTotal })),
+      parts.map((part) => {
+        const offset = offsets[part.key] ?? 0;
+        const after = offset > 0 ? positions[part.key] : undefined;
+        return this.pagesOf(part).load({ part, offset, limit: args.first + 1, wantTotal: args.wantTotal, positions: Boolean(args.positions), ...(after ? { after } : {}) });
+      }),
     );
     const pages: PartPage[] = [];
     const failures: Error[] = [];
@@ -127,14 +137,14 @@ export class DataAccess {
     }
     if (failures.length > 0 && (pages.length === 0 || !this.options.onPartialFailure)) throw failures[0];
     for (const failure of failures) this.options.onPartialFailure?.(failure, args.path ?? []);
-    const connection = mergePages(pages, args.sort, args.first, fp, Boolean(args.after));
+    const connection = mergePages(pages, args.sort, args.first, fp, Boolean(args.after), positions);
     for (const edge of connection.edges) edge.node = this.options.policy.release(edge.node);
     return connection;
   }
 
   /** One part's page from `offset` (batched and cached like connection pages; policy filtered, not yet released). */
   partPage(part: Part, offset: number, limit: number, wantTotal: boolean): Promise<PartPage> {
-    return this.pagesOf(part).load({ part, offset, limit, wantTotal });
+    return this.pagesOf(part).load({ part, offset, limit, wantTotal, positions: false });
   }
 
   private pagesOf(part: Part): DataLoader<PageKey, PartPage, string> {
@@ -239,7 +249,7 @@ export class DataAccess {
     const caps = this.options.registry.get(key.part.source)?.capabilities().types[key.part.request.type];
     if (!caps?.multiValueRefs || !caps.params.has(ref.param)) return undefined;
     const others = key.part.request.criteria.filter((_, i) => i !== ref.index);
-    return JSON.stringify([key.part.source, key.part.request.type, ref.param, others, key.part.request.sort, key.limit, key.part.request.include ?? [], key.part.request.elements ?? '*']);
+    return JSON.stringify([key.part.source, key.part.request.type, ref.param, others, key.part.request.sort, key.limit, key.part.request.include ?? [], key.part.request.elements ?? '*', key.positions]);
   }
 
   /** The part's criteria with the policy's constraints added and cohorts resolved; null when nothing can match. */
@@ -288,7 +298,7 @@ export class DataAccess {
     const fetched = await Promise.all(
       chunks.map((chunk) => {
         const merged: Criterion[] = request.criteria.map((c, i) => (i === ref.index ? { param: ref.param, ids: chunk } : c));
-        return this.fetchAll({ ...first.part, request: { ...request, criteria: merged } }, perRef);
+        return this.fetchAll({ ...first.part, request: { ...request, criteria: merged } }, perRef, first.positions);
       }),
     );
     if (fetched.some((f) => f === undefined)) return undefined;
@@ -314,7 +324,7 @@ export class DataAccess {
    * there are more than maxBatchRecords; with `perRef`, only each parent's first ones when the
    * source can cut them exactly.
    */
-  private async fetchAll(part: Part, perRef?: SearchRequest['perRef']): Promise<SourceRecord[] | undefined> {
+  private async fetchAll(part: Part, perRef?: SearchRequest['perRef'], positions = false): Promise<SourceRecord[] | undefined> {
     const connector = this.options.registry.require(part.source);
     const caps = connector.capabilities().types[part.request.type];
     const criteria = await this.constrained(part);
@@ -336,6 +346,7 @@ export class DataAccess {
       wantTotal: false,
       ...cut,
       ...elements,
+      ...(positions && plan.sortPushed && plan.residual.length === 0 && caps.keyset ? { positions: true } : {}),
     });
     if (result.records.length > limit || result.hasMore) return undefined;
     const records = await this.admit(result.records, plan.residual, !elements.elements);
@@ -364,7 +375,10 @@ export class DataAccess {
       return { key: part.key, offset: key.offset, records, hasMore: all.length > key.offset + key.limit, total: all.length };
     }
     const elements = this.projection(part, plan.residual);
-    const result = await this.search(part, { type: part.request.type, criteria: plan.pushed, sort: part.request.sort, limit: key.limit, offset: key.offset, wantTotal: key.wantTotal, ...elements });
+    // Keyset paging where the source can: the next page starts after the cursor's position, not at an offset.
+    const keyset = caps.keyset ? { ...(key.positions ? { positions: true } : {}), ...(key.after ? { after: key.after } : {}) } : {};
+    const offset = caps.keyset && key.after ? 0 : key.offset;
+    const result = await this.search(part, { type: part.request.type, criteria: plan.pushed, sort: part.request.sort, limit: key.limit, offset, wantTotal: key.wantTotal, ...elements, ...keyset });
     const records = await this.options.policy.filter(result.records);
     if (!elements.elements) this.prime(records);
     return {

@@ -5,7 +5,7 @@
  */
 import type { SearchRequest, SortSpec, SourceRecord } from '../../connectors/types';
 import { comparator } from '../model/evaluate';
-import { Edge, lazyFingerprint, PageInfo, type Fingerprint, type Offsets } from './cursor';
+import { Edge, lazyFingerprint, PageInfo, type Fingerprint, type Offsets, type Positions } from './cursor';
 
 export interface EdgeModel {
   cursor: string;
@@ -66,9 +66,13 @@ export interface PartPage {
 }
 
 /** Merges part pages into one connection page of at most `first` edges. */
-export function mergePages(pages: PartPage[], sort: readonly SortSpec[], first: number, fp: Fingerprint, hadCursor: boolean): ConnectionModel {
+export function mergePages(pages: PartPage[], sort: readonly SortSpec[], first: number, fp: Fingerprint, hadCursor: boolean, start: Positions = {}): ConnectionModel {
   const compare = comparator(sort);
   const offsets: Offsets = Object.fromEntries(pages.map((p) => [p.key, p.offset]));
+  // Each part's position after its last record so far (where its source pages by keyset).
+  const positions: Positions = {};
+  for (const page of pages) if (page.offset > 0 && start[page.key]) positions[page.key] = start[page.key]!;
+  let withPositions = Object.keys(positions).length > 0;
   const heads = pages.map(() => 0);
   const edges: EdgeModel[] = [];
   while (edges.length < first) {
@@ -85,7 +89,11 @@ export function mergePages(pages: PartPage[], sort: readonly SortSpec[], first: 
     const node = page.records[heads[best]!]!;
     heads[best]! += 1;
     offsets[page.key] = page.offset + heads[best]!;
-    edges.push(new Edge(fp, { ...offsets }, node));
+    if (node.position) {
+      positions[page.key] = node.position;
+      withPositions = true;
+    } else delete positions[page.key];
+    edges.push(new Edge(fp, { ...offsets }, node, withPositions ? { ...positions } : undefined));
   }
   const hasNextPage = pages.some((p, i) => heads[i]! < p.records.length || p.hasMore);
   return {

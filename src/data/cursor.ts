@@ -5,9 +5,11 @@
  */
 import { hash } from 'node:crypto';
 import { badInput } from '../errors';
-import type { SourceRecord } from '../../connectors/types';
+import type { Position, SourceRecord } from '../../connectors/types';
 
 export type Offsets = Record<string, number>;
+/** Per part, the position of its last record before the edge, where its source pages by keyset. */
+export type Positions = Record<string, Position>;
 
 /** A short digest of the question (a JSON-able value, or its JSON text). */
 export function fingerprint(value: unknown): string {
@@ -25,8 +27,8 @@ export function lazyFingerprint(text: () => string): () => string {
   return () => (value ??= fingerprint(text()));
 }
 
-export function encodeCursor(fp: Fingerprint, offsets: Offsets): string {
-  return Buffer.from(JSON.stringify({ f: fingerprintText(fp), o: offsets }), 'utf8').toString('base64url');
+export function encodeCursor(fp: Fingerprint, offsets: Offsets, positions?: Positions): string {
+  return Buffer.from(JSON.stringify(positions ? { f: fingerprintText(fp), o: offsets, p: positions } : { f: fingerprintText(fp), o: offsets }), 'utf8').toString('base64url');
 }
 
 /**
@@ -40,10 +42,11 @@ export class Edge<N = SourceRecord> {
     private readonly fp: Fingerprint,
     private readonly offsets: Offsets,
     public node: N,
+    private readonly positions?: Positions,
   ) {}
 
   get cursor(): string {
-    this.encoded ??= encodeCursor(this.fp, this.offsets);
+    this.encoded ??= encodeCursor(this.fp, this.offsets, this.positions);
     return this.encoded;
   }
 }
@@ -65,15 +68,21 @@ export class PageInfo {
   }
 }
 
-export function decodeCursor(cursor: string | null | undefined, fp: Fingerprint): Offsets {
-  if (cursor === null || cursor === undefined || cursor === '') return {};
+export interface CursorState {
+  offsets: Offsets;
+  positions: Positions;
+}
+
+/** A cursor's offsets (and positions) per part; `{}` for no cursor. BAD_USER_INPUT for one that is not this list's. */
+export function decodeCursorState(cursor: string | null | undefined, fp: Fingerprint): CursorState {
+  if (cursor === null || cursor === undefined || cursor === '') return { offsets: {}, positions: {} };
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     parsed = undefined;
   }
-  const value = parsed as { f?: unknown; o?: unknown } | undefined;
+  const value = parsed as { f?: unknown; o?: unknown; p?: unknown } | undefined;
   if (!value || typeof value.o !== 'object' || value.o === null) throw badInput('"after" is not a valid cursor', { argument: 'after' });
   if (value.f !== fingerprintText(fp)) throw badInput('"after" is a cursor from a different list, filter or order', { argument: 'after' });
   const offsets: Offsets = {};
@@ -83,5 +92,18 @@ export function decodeCursor(cursor: string | null | undefined, fp: Fingerprint)
     }
     offsets[key] = n;
   }
-  return offsets;
+  // Positions are checked against the part's order by its source (they only ever become statement parameters).
+  const positions: Positions = {};
+  if (value.p !== undefined) {
+    if (typeof value.p !== 'object' || value.p === null || Array.isArray(value.p)) throw badInput('"after" is not a valid cursor', { argument: 'after' });
+    for (const [key, position] of Object.entries(value.p as Record<string, unknown>)) {
+      if (!Array.isArray(position) || position.length > 64 || !(key in offsets)) throw badInput('"after" is not a valid cursor', { argument: 'after' });
+      positions[key] = position as Position;
+    }
+  }
+  return { offsets, positions };
+}
+
+export function decodeCursor(cursor: string | null | undefined, fp: Fingerprint): Offsets {
+  return decodeCursorState(cursor, fp).offsets;
 }

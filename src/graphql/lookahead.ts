@@ -123,3 +123,16 @@ export function nodeElements(info: GraphQLResolveInfo): NodeElements {
   if (key && info.fieldNodes.length === 1) rememberedElements.set(key, result);
   return result;
 }
+
+const rememberedCursors = new WeakMap<FieldNode, boolean>();
+
+/** Whether a connection's selection reads cursors (`pageInfo`, or `edges { cursor }`): only then are positions worth fetching. */
+export function selectsCursors(info: GraphQLResolveInfo): boolean {
+  const key = info.fieldNodes[0];
+  const known = key && info.fieldNodes.length === 1 ? rememberedCursors.get(key) : undefined;
+  if (known !== undefined) return known;
+  const own: [FieldNode, Composite][] = info.fieldNodes.map((node) => [node, info.parentType]);
+  const result = child(own, 'pageInfo', info).length > 0 || child(child(own, 'edges', info), 'cursor', info).length > 0;
+  if (key && info.fieldNodes.length === 1) rememberedCursors.set(key, result);
+  return result;
+}

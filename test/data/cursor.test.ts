@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor, fingerprint } from '../../src/data/cursor';
+import { decodeCursor, decodeCursorState, encodeCursor, fingerprint } from '../../src/data/cursor';
 import { HealthgraphError } from '../../src/errors';
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -48,5 +48,19 @@ describe('connection cursors', () => {
     const cursor = typeof make === 'function' ? make() : make;
     expect(codeOf(() => decodeCursor(cursor, fp))).toBe('BAD_USER_INPUT');
     expect(() => decodeCursor(cursor, fp)).toThrow(/"after"/);
+  });
+});
+
+describe('cursor positions (keyset paging)', () => {
+  const fp = fingerprint('list');
+  test('round-trip with the offsets', () => {
+    const cursor = encodeCursor(fp, { 'research:Encounter': 7 }, { 'research:Encounter': ['2011-09-16', 59] });
+    expect(decodeCursorState(cursor, fp)).toEqual({ offsets: { 'research:Encounter': 7 }, positions: { 'research:Encounter': ['2011-09-16', 59] } });
+    expect(decodeCursor(cursor, fp)).toEqual({ 'research:Encounter': 7 });
+  });
+  test('a position that is not a list, or names a part without an offset, is refused', () => {
+    const raw = (p: unknown): string => Buffer.from(JSON.stringify({ f: fp, o: { a: 1 }, p })).toString('base64url');
+    for (const p of [['x'], { a: 'x' }, { b: [1] }, { a: new Array(65).fill(1) }]) expect(() => decodeCursorState(raw(p), fp)).toThrow('"after" is not a valid cursor');
+    expect(decodeCursorState(raw({ a: [1, 2] }), fp).positions).toEqual({ a: [1, 2] });
   });
 });

@@ -103,7 +103,7 @@ function capabilitiesOf(type: ResourceType, parts: CompiledPart[], pctx: Predica
   );
   const sorts = new Set(SORTS.filter((field) => parts.every((part) => sortExpressions(type, part.spec, field, part.scope) !== null)));
   const refs = (['patient', 'encounter'] as const).filter((param) => params.has(param) && parts.every((part) => referenceColumn(type, part.spec, param, part.scope) !== null));
-  return { params, sorts, multiValueRefs: true, limitPerRef: new Set(refs), projects: true };
+  return { params, sorts, multiValueRefs: true, limitPerRef: new Set(refs), projects: true, keyset: true };
 }
 
 /** Resource types whose ids may carry a prefix, and the part an id belongs to. */
