@@ -78,7 +78,8 @@ export class AuditRecorder {
   event(outcome: AuditEventInput['outcome'], status: number, error?: string, claims: { clientId?: string; subject?: string } = {}): AuditEventInput {
     const p = this.principal;
     const disclosed: Partial<Record<ResourceType, string[]>> = {};
-    for (const [type, ids] of [...this.disclosed].sort(([a], [b]) => a.localeCompare(b))) disclosed[type] = [...ids].sort();
+    // Types in name order; a type's ids in the order they were disclosed (sorting thousands of ids cost more than the rest of the event).
+    for (const [type, ids] of [...this.disclosed].sort(([a], [b]) => a.localeCompare(b))) disclosed[type] = [...ids];
     return {
       time: new Date().toISOString(),
       requestId: this.requestId,

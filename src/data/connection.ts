@@ -29,7 +29,8 @@ export interface ConnectionModel {
 export interface Part {
   key: string;
   source: string;
-  request: Omit<SearchRequest, 'limit' | 'offset' | 'wantTotal'>;
+  /** What the list holds (type, criteria, order), and what the query reads of it (include, elements). */
+  request: Pick<SearchRequest, 'type' | 'criteria' | 'sort' | 'include' | 'elements'>;
 }
 
 /**
@@ -41,8 +42,9 @@ const partTexts = new WeakMap<Part, string>();
 export function partText(part: Part): string {
   let text = partTexts.get(part);
   if (text === undefined) {
-    const { include: _include, elements: _elements, ...request } = part.request;
-    text = JSON.stringify([part.key, request]);
+    // The same text as the request without `include` and `elements`, written without copying it.
+    const { type, criteria, sort } = part.request;
+    text = JSON.stringify([part.key, { type, criteria, sort }]);
     partTexts.set(part, text);
   }
   return text;
