@@ -93,9 +93,10 @@ export class ConsentAwarePolicy implements AccessPolicy {
   /**
    * Records that passed `filter`, by their resource object (a record `release` gets holds the very
    * resource `filter` saw, even when wrapped anew, e.g. with its duplicates): the elements to
-   * redact, and the patients they belong to.
+   * redact, and the patients they belong to. A plain Map: the policy lives for one request, and a
+   * WeakMap with thousands of entries costs the garbage collector more than it saves.
    */
-  private readonly vetted = new WeakMap<FhirResource, Vetted>();
+  private readonly vetted = new Map<FhirResource, Vetted>();
   /** The Consents in force about each patient record (source + patient id), gathered once per request. */
   private readonly consentsByPatient = new Map<string, FhirResource[]>();
   private lastConsents?: { source: string; patient: string; inForce: FhirResource[] };

@@ -57,15 +57,10 @@ function referencedIds(resource: FhirResource, paths: string[] | undefined): str
   return ids;
 }
 
-/** Patient ids per resource: batching, the policy and the audit trail each ask for them (resources are never changed in place). */
-const patientIds = new WeakMap<FhirResource, readonly string[]>();
-
 /** The record ids of the patients a resource belongs to (the resource itself for a Patient). */
 export function patientIdsOf(resource: FhirResource, type: ResourceType): readonly string[] {
   if (type === 'Patient') return resource.id ? [resource.id] : [];
-  let ids = patientIds.get(resource);
-  if (!ids) patientIds.set(resource, (ids = referencedIds(resource, ELEMENTS[type].patient)));
-  return ids;
+  return referencedIds(resource, ELEMENTS[type].patient);
 }
 
 export function encounterIdsOf(resource: FhirResource, type: ResourceType): string[] {
