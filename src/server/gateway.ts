@@ -43,6 +43,9 @@ export interface GatewayOptions {
   configPath?: string;
 }
 
+/** How long shutdown waits for requests in progress before closing the sources. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.1']);
 
 /** Development mode (`auth.mode: none`) only ever listens on a loopback address. */
@@ -138,8 +141,13 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     },
     async close() {
       if (server) {
+        const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
         server.closeIdleConnections();
-        await new Promise<void>((resolve) => server!.close(() => resolve()));
+        // Requests still being answered finish before their sources close (at most 10 s); then the
+        // connections they kept alive are closed, or closing would wait for their clients.
+        if (!(await handler.drain(SHUTDOWN_GRACE_MS))) log.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'requests still running at shutdown');
+        server.closeIdleConnections(); // keep-alive connections whose last answer has just gone out
+        await closed;
       }
       await apollo.stop();
       await registry.close();

@@ -72,8 +72,23 @@ function wantsHtml(req: IncomingMessage, search: string): boolean {
   return req.method === 'GET' && accept.includes('text/html') && !new URLSearchParams(search).has('query');
 }
 
-export function createRequestHandler(deps: HttpDeps) {
+/** The HTTP handler, and graceful shutdown: refuse new requests, wait for those in progress. */
+export interface RequestHandler {
+  (req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * From now on every request — a kept-alive connection can still send some — is answered 503
+   * SHUTTING_DOWN with `connection: close` (a GraphQL one is audited as denied); resolves true once
+   * no earlier request is in progress, or false after `timeoutMs` with some still running.
+   */
+  drain(timeoutMs: number): Promise<boolean>;
+}
+
+export function createRequestHandler(deps: HttpDeps): RequestHandler {
   const { apollo, registry, metrics, log, playground } = deps;
+  // Requests in progress, counted until their handler ends (even when the client has gone away).
+  let inFlight = 0;
+  let draining = false;
+  const idle = new Set<() => void>();
 
   async function graphql(req: IncomingMessage, res: ServerResponse, search: string, requestId: string): Promise<void> {
     let body: unknown;
@@ -210,7 +225,7 @@ export function createRequestHandler(deps: HttpDeps) {
     return 'other';
   }
 
-  return (req: IncomingMessage, res: ServerResponse): void => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
     const header = req.headers['x-request-id'];
     const requestId = typeof header === 'string' && REQUEST_ID_RE.test(header) ? header : randomUUID();
@@ -218,6 +233,14 @@ export function createRequestHandler(deps: HttpDeps) {
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const search = q < 0 ? '' : url.slice(q + 1);
+    if (draining) {
+      req.resume();
+      const headers = { connection: 'close', 'retry-after': '1', 'x-request-id': requestId };
+      const message = 'The gateway is shutting down: retry on another instance';
+      if (path === '/graphql' && !audited(new AuditRecorder(requestId, undefined).event('denied', 503, message), res, requestId)) return;
+      return graphqlError(res, 503, 'SHUTTING_DOWN', message, headers);
+    }
+    inFlight++;
     route(req, res, path, search, requestId)
       .catch((error: unknown) => {
         if (error instanceof PayloadTooLarge) graphqlError(res, 413, 'BAD_REQUEST', `The request body exceeds ${deps.maxRequestBytes} bytes`);
@@ -230,6 +253,27 @@ export function createRequestHandler(deps: HttpDeps) {
       })
       .then((routeName) => {
         metrics.observeHttp({ route: routeName, method: req.method ?? 'GET', status: res.statusCode, durationMs: performance.now() - started });
+      })
+      .finally(() => {
+        if (--inFlight === 0) for (const wake of idle) wake();
       });
   };
+
+  const drain = (timeoutMs: number): Promise<boolean> => {
+    draining = true;
+    return inFlight === 0
+      ? Promise.resolve(true)
+      : new Promise((resolve) => {
+          const done = (drained: boolean): void => {
+            clearTimeout(timer);
+            idle.delete(wake);
+            resolve(drained);
+          };
+          const wake = (): void => done(true);
+          const timer = setTimeout(() => done(false), timeoutMs);
+          idle.add(wake);
+        });
+  };
+
+  return Object.assign(handle, { drain });
 }
