@@ -90,6 +90,48 @@ function inclusiveTimes(profile: CpuProfile, self: Map<number, number>): Map<str
   return result;
 }
 
+/**
+ * Layers of the gateway, in the order a sample is claimed: a sample belongs to the first layer any
+ * frame of its stack matches (so the policy's time inside the data layer is the policy's).
+ */
+const LAYERS: [string, (f: ProfileNode['callFrame']) => boolean][] = [
+  ['start-up (module loading, gateway creation)', (f) => /^(Module\._compile|wrapSafe|compileForInternalLoader|createGateway)$/.test(f.functionName)],
+  ['audit trail', (f) => /\/src\/audit\/|better-sqlite3/.test(f.url) || f.functionName === 'writeAudit'],
+  ['policy (scopes, compartment, consent)', (f) => /\/src\/consent\//.test(f.url)],
+  ['pg driver', (f) => /\/node_modules\/pg(-[a-z]+)?\//.test(f.url)],
+  ['SQL connector (statements, row builders)', (f) => /\/connectors\/sql\//.test(f.url)],
+  ['data layer (batching, pages, connections)', (f) => /\/src\/data\//.test(f.url)],
+  ['resolvers and field defaults', (f) => /\/resolvers\/|\/src\/graphql\//.test(f.url)],
+  ["Apollo's JSON.stringify of the answer", (f) => f.functionName === 'prettyJSONStringify'],
+  ['socket writes', (f) => /^(writev|writeBuffer|writeUtf8String)$/.test(f.functionName) || /_http_outgoing/.test(f.url)],
+  ['Apollo (other)', (f) => /\/@apollo\//.test(f.url)],
+  ['graphql-jit', (f) => /\/graphql-jit\//.test(f.url) || /Handler|__context/.test(f.functionName)],
+];
+
+/** Self time per layer, each sample given to the first layer on its stack; GC and idle apart. */
+function layerTimes(profile: CpuProfile, self: Map<number, number>): Map<string, number> {
+  const parent = new Map<number, ProfileNode>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node);
+  const out = new Map<string, number>();
+  for (const node of profile.nodes) {
+    const ms = self.get(node.id) ?? 0;
+    if (ms === 0) continue;
+    const name = node.callFrame.functionName;
+    let layer = name === '(idle)' || name === '(garbage collector)' ? name : undefined;
+    for (const [label, matches] of LAYERS) {
+      if (layer) break;
+      for (let at: ProfileNode | undefined = node; at; at = parent.get(at.id)) {
+        if (matches(at.callFrame)) {
+          layer = label;
+          break;
+        }
+      }
+    }
+    out.set(layer ?? 'other (node internals, HTTP parsing, …)', (out.get(layer ?? 'other (node internals, HTTP parsing, …)') ?? 0) + ms);
+  }
+  return out;
+}
+
 export function summarize(profile: CpuProfile, n: number): string {
   const times = selfTimes(profile);
   const byPackage = new Map<string, number>();
@@ -106,6 +148,9 @@ export function summarize(profile: CpuProfile, n: number): string {
   const idle = byPackage.get('(idle)') ?? 0;
   return [
     `profile: ${Math.round((profile.endTime - profile.startTime) / 1000)} ms wall, ${Math.round(total - idle)} ms on CPU, ${Math.round(idle)} ms idle`,
+    '',
+    'time by layer (each sample to the first layer on its stack)',
+    ...top(layerTimes(profile, times), 20, total),
     '',
     'self time by package',
     ...top(byPackage, n, total),
@@ -124,5 +169,12 @@ if (require.main === module) {
     process.stderr.write('usage: node dist/bench/profile-summary.js FILE.cpuprofile [top]\n');
     process.exit(2);
   }
-  process.stdout.write(`${summarize(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, Number(count ?? 25))}\n`);
+  let profile: CpuProfile;
+  try {
+    profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  } catch (error) {
+    process.stderr.write(`profile-summary: cannot read ${file} as a .cpuprofile (${(error as Error).message.split('\n')[0]})\n`);
+    process.exit(2);
+  }
+  process.stdout.write(`${summarize(profile, Number(count ?? 25))}\n`);
 }
