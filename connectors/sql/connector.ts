@@ -103,7 +103,7 @@ export class SqlConnector implements Connector {
     const full = this.mapping.types.get(request.type);
     if (!full) return { records: [], hasMore: false, total: request.wantTotal ? 0 : undefined };
     const compiled = request.elements ? this.projected(full, request.elements) : full;
-    if (request.after) checkPosition(request.after, positionLength(full, request.sort), full.parts.length);
+    if (request.after) checkPosition(request.after, positionLength(full, request.sort), full);
     const operation = `SELECT ${request.type}${describeCriteria(request.criteria)}${request.perRef ? `, first ${request.perRef.limit} per ${request.perRef.param}` : ''}${request.after ? ', after a position' : ''}`;
     const [page, total] = await Promise.all([
       this.page(compiled, request.criteria, request.sort, request.limit + 1, request.offset, operation, ctx, request.perRef, { positions: request.positions, after: request.after }),

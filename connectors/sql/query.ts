@@ -101,14 +101,19 @@ export function positionOf(row: Row, width: number, manyParts: boolean): Positio
  * cursor): the right number of JSON scalars, a known table, an id. Its values only ever become
  * statement parameters.
  */
-export function checkPosition(value: Position, length: number, parts: number): void {
+export function checkPosition(value: Position, length: number, type: CompiledType): void {
+  const parts = type.parts.length;
   const ok =
     Array.isArray(value) &&
     value.length === length &&
     value.every((v) => v === null || (typeof v === 'string' && v.length <= 512) || (typeof v === 'number' && Number.isFinite(v))) &&
     value[length - 1] !== null &&
     (parts === 1 || (Number.isInteger(value[length - 2]) && (value[length - 2] as number) >= 0 && (value[length - 2] as number) < parts));
-  if (!ok) throw badInput('"after" is not a valid cursor', { argument: 'after' });
+  // An integer id column compared with text would be the database's error, not the client's.
+  const part = ok ? type.parts.find((p) => p.index === (parts === 1 ? p.index : value[length - 2])) : undefined;
+  const id = value[length - 1];
+  const idOk = part?.spec.idType !== 'integer' || (typeof id === 'number' ? Number.isInteger(id) : /^-?\d{1,19}$/.test(String(id)));
+  if (!ok || !idOk) throw badInput('"after" is not a valid cursor', { argument: 'after' });
 }
 
 function jsonValue(value: unknown): string | number | null {

@@ -121,11 +121,11 @@ for (const db of SQL_DBS) {
       expect(paged.ids.length).toBeGreaterThan(4);
     });
 
-    test('a cursor whose position was tampered with is BAD_USER_INPUT', async () => {
+    test('a cursor whose position was tampered with (shape, types, an id that is no integer) is BAD_USER_INPUT', async () => {
       const id = encodeId('research', 'Patient', String(busiest.person));
       const first = dataOf<{ patient: { encounters: Page } }>(await gateway.query(visitsQuery, { id, first: 3 })).patient.encounters;
       const cursor = decode(first.pageInfo.endCursor!) as Json & { p: Record<string, unknown[]> };
-      for (const position of [[1], ['2011-01-01', 5, 6], [{ nested: true }, 5], ['2011-01-01', null], 'not a list']) {
+      for (const position of [[1], ['2011-01-01', 5, 6], [{ nested: true }, 5], ['2011-01-01', null], ['2011-01-01', 'abc'], ['2011-01-01', 1.5], 'not a list']) {
         const tampered = Buffer.from(JSON.stringify({ ...cursor, p: { 'research:Encounter': position } })).toString('base64url');
         const result = await gateway.query(visitsQuery, { id, first: 3, after: tampered });
         expect(errorCodes(result.body)).toEqual(['BAD_USER_INPUT']);
