@@ -4,7 +4,7 @@
  * alive is refused with 503 SHUTTING_DOWN and `connection: close` (and audited), so a busy client
  * can neither keep shutdown waiting nor reach sources that are closing.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,5 +65,6 @@ test('closing answers the requests in progress and audits them; one sent meanwhi
     expect(store.verify().ok).toBe(true);
   } finally {
     store.close();
+    rmSync(join(file, '..'), { recursive: true, force: true });
   }
 });

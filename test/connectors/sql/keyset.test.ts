@@ -6,7 +6,7 @@
  * the cursor does not shift the next page (it would under OFFSET); a tampered position is a
  * BAD_USER_INPUT error.
  */
-import { copyFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -144,6 +144,7 @@ describeSql('sqlite', 'omop', 'keyset paging when rows change between pages (SQL
   });
   afterAll(async () => {
     await gateway?.close();
+    rmSync(join(file, '..'), { recursive: true, force: true });
   });
 
   test('a visit deleted behind the cursor does not make the next page skip one', async () => {
