@@ -6,7 +6,7 @@ import { collapsedConnection } from '../src/data/collapse';
 import type { ConnectionModel, Part } from '../src/data/connection';
 import { factCollapse } from '../src/unified/collapses';
 import { membersOf } from './identity';
-import { nodeElements, nodeReferences, selectsCursors } from '../src/graphql/lookahead';
+import { listLookahead } from '../src/graphql/lookahead';
 import { reads } from '../src/graphql/reads';
 import { clinicalCriteria, clinicalSort, pageSize, responsePath, selectsField, type ClinicalFilterArgs } from '../src/graphql/arguments';
 
@@ -30,15 +30,14 @@ export function relatedList(types: readonly ResourceType[], link: Link, pickType
     const sort = clinicalSort(args.orderBy);
     const criteria: Criterion[] = [{ param: link, ids: [parent.id] }, ...clinicalCriteria(args.filter)];
     const wanted = pickTypes ? pickTypes(args) : types;
-    const references = nodeReferences(info);
-    const include = references.length > 0 ? { include: references } : {};
-    const read = nodeElements(info);
+    const ahead = listLookahead(info);
+    const include = ahead.references.length > 0 ? { include: ahead.references } : {};
     // Only what the nodes read is asked for, except where records of several sources are compared (collapsed).
     const request = (type: ResourceType, criteria: Criterion[], project = true): Part['request'] => {
-      const elements = project ? read.get(type) : undefined;
+      const elements = project ? ahead.elements.get(type) : undefined;
       return { type, criteria, sort, ...include, ...(elements ? { elements } : {}) };
     };
-    const connectionArgs = { first: pageSize(args.first), after: args.after, sort, wantTotal: selectsField(info, 'totalCount'), path: responsePath(info), positions: selectsCursors(info) };
+    const connectionArgs = { first: pageSize(args.first), after: args.after, sort, wantTotal: selectsField(info, 'totalCount'), path: responsePath(info), positions: ahead.cursors };
     const members = link === 'patient' ? membersOf(parent, ctx) : [];
     if (members.length <= 1) {
       const parts: Part[] = wanted.map((type) => ({

@@ -10,7 +10,7 @@ import { tryDecodeId, tryDecodePersonId } from '../src/ids';
 import { isFhirDate } from '../src/model/dates';
 import { personCollapse } from '../src/unified/collapses';
 import { unifyPerson, unifyRecord } from '../src/unified/patient';
-import { nodeElements, nodeReferences, selectsCursors } from '../src/graphql/lookahead';
+import { listLookahead } from '../src/graphql/lookahead';
 
 
 const GENDER: Record<string, string> = { MALE: 'male', FEMALE: 'female', OTHER: 'other', UNKNOWN: 'unknown' };
@@ -86,16 +86,17 @@ export const queryResolvers: Resolvers = {
     patients: (_, args, ctx, info) => {
       const sort = patientSort(args.orderBy);
       const criteria = patientCriteria(args.filter);
-      const include = nodeReferences(info);
+      const ahead = listLookahead(info);
+      const include = ahead.references;
       // Without identity resolution each record is shown as it is: only what the nodes read is asked for.
-      const elements = ctx.identity ? undefined : nodeElements(info).get('Patient');
+      const elements = ctx.identity ? undefined : ahead.elements.get('Patient');
       const parts: Part[] = ctx.data.registry.servingType('Patient').map((c) => ({
         key: `${c.id}:Patient`,
         source: c.id,
         request: { type: 'Patient', criteria, sort, ...(include.length > 0 ? { include } : {}), ...(elements ? { elements } : {}) },
       }));
       const connectionArgs = { first: pageSize(args.first), after: args.after, sort, wantTotal: selectsField(info, 'totalCount'), path: responsePath(info) };
-      if (!ctx.identity) return ctx.data.connection(parts, { ...connectionArgs, positions: selectsCursors(info) });
+      if (!ctx.identity) return ctx.data.connection(parts, { ...connectionArgs, positions: ahead.cursors });
       // One Patient per person: filters go to every source; a person shows where its first matching record sorts.
       const identity = ctx.identity;
       return collapsedConnection(ctx.data, parts, connectionArgs, personCollapse(identity)).then(async (connection) => {

@@ -1,7 +1,8 @@
 /**
- * Looking ahead in a connection's selection: which references its nodes' fields follow, so the
- * source can be asked to return those targets with the list itself (FHIR `_include`) instead of in
- * a request of their own one level down.
+ * Looking ahead in a connection's selection, once per field of the operation: which references its
+ * nodes' fields follow (so the source can return those targets with the list, FHIR `_include`),
+ * which elements of its nodes are read (so a source can return only those), and whether its
+ * cursors are read (so a source that pages by keyset returns positions).
  */
 import {
   getNamedType,
@@ -50,40 +51,25 @@ function child(fields: [FieldNode, Composite][], name: string, info: GraphQLReso
   return out;
 }
 
-const remembered = new WeakMap<FieldNode, string[]>();
-
-/**
- * The top-level elements of a connection's nodes that the query follows as references
- * (`edges { node { provider { name } } }` → `provider`). Directives are not evaluated: a field
- * under `@skip` only makes the source return a few records more.
- */
-export function nodeReferences(info: GraphQLResolveInfo): string[] {
-  const key = info.fieldNodes[0];
-  const known = key && info.fieldNodes.length === 1 ? remembered.get(key) : undefined;
-  if (known) return known;
-  const parent = info.parentType;
-  const own: [FieldNode, Composite][] = info.fieldNodes.map((node) => [node, parent]);
-  const nodes = child(child(own, 'edges', info), 'node', info);
-  const elements = new Set<string>();
-  for (const [node, on] of nodes) {
-    const type = getNamedType(on.getFields()[node.name.value]?.type);
-    if (!isComposite(type)) continue;
-    const fields: [FieldNode, Composite][] = [];
-    fieldsOf(node.selectionSet, type, info, fields);
-    for (const [field, fieldOn] of fields) {
-      const target = getNamedType(fieldOn.getFields()[field.name.value]?.type);
-      if (isComposite(target) && implementsResource(target) && field.name.value !== 'source') elements.add(field.name.value);
-    }
-  }
-  const result = [...elements].sort();
-  if (key && info.fieldNodes.length === 1) remembered.set(key, result);
-  return result;
-}
-
 /** Top-level elements of each node type a list's selection reads; null for a type it may read whole. */
 export type NodeElements = ReadonlyMap<string, readonly string[] | null>;
 
-const rememberedElements = new WeakMap<FieldNode, NodeElements>();
+export interface ListLookahead {
+  /**
+   * The top-level elements of the nodes that the query follows as references
+   * (`edges { node { provider { name } } }` → `provider`). Directives are not evaluated: a field
+   * under `@skip` only makes the source return a few records more.
+   */
+  references: string[];
+  /**
+   * The top-level elements the nodes are read for, per concrete node type (through fragments and
+   * interfaces). A type the selection never names reads nothing; one with a field whose resolver is
+   * not tagged (`reads`), such as `fhir`, reads everything (null).
+   */
+  elements: NodeElements;
+  /** Whether the selection reads cursors (`pageInfo`, or `edges { cursor }`): only then are positions worth fetching. */
+  cursors: boolean;
+}
 
 function elementsOf(type: GraphQLObjectType, fields: [FieldNode, Composite][]): readonly string[] | null {
   const own = new Set<string>([type.name, ...type.getInterfaces().map((i) => i.name)]);
@@ -98,41 +84,41 @@ function elementsOf(type: GraphQLObjectType, fields: [FieldNode, Composite][]): 
   return [...out].sort();
 }
 
-/**
- * The top-level elements a connection's nodes are read for, per concrete node type (through
- * fragments and interfaces). A type the selection never names reads nothing; one with a field
- * whose resolver is not tagged (`reads`), such as `fhir`, reads everything (null).
- */
-export function nodeElements(info: GraphQLResolveInfo): NodeElements {
-  const key = info.fieldNodes[0];
-  const known = key && info.fieldNodes.length === 1 ? rememberedElements.get(key) : undefined;
-  if (known) return known;
+function lookahead(info: GraphQLResolveInfo): ListLookahead {
   const own: [FieldNode, Composite][] = info.fieldNodes.map((node) => [node, info.parentType]);
+  const edges = child(own, 'edges', info);
+  // The fields selected on the nodes, and the concrete types the nodes may be.
   const fields: [FieldNode, Composite][] = [];
   const types = new Set<GraphQLObjectType>();
-  for (const [node, on] of child(child(own, 'edges', info), 'node', info)) {
+  for (const [node, on] of child(edges, 'node', info)) {
     const type = getNamedType(on.getFields()[node.name.value]?.type);
-    if (!type) continue;
-    // The schema has no union node types; a node of one would simply not be projected.
+    // The schema has no union node types; a node of one would simply not be looked into.
     if (!isComposite(type)) continue;
     if (isObjectType(type)) types.add(type);
     else for (const t of info.schema.getPossibleTypes(type)) types.add(t);
     fieldsOf(node.selectionSet, type, info, fields);
   }
-  const result = new Map([...types].map((t) => [t.name, elementsOf(t, fields)]));
-  if (key && info.fieldNodes.length === 1) rememberedElements.set(key, result);
-  return result;
+  const references = new Set<string>();
+  for (const [field, on] of fields) {
+    const target = getNamedType(on.getFields()[field.name.value]?.type);
+    if (isComposite(target) && implementsResource(target) && field.name.value !== 'source') references.add(field.name.value);
+  }
+  return {
+    references: [...references].sort(),
+    elements: new Map([...types].map((t) => [t.name, elementsOf(t, fields)])),
+    cursors: child(own, 'pageInfo', info).length > 0 || child(edges, 'cursor', info).length > 0,
+  };
 }
 
-const rememberedCursors = new WeakMap<FieldNode, boolean>();
+const remembered = new WeakMap<FieldNode, ListLookahead>();
 
-/** Whether a connection's selection reads cursors (`pageInfo`, or `edges { cursor }`): only then are positions worth fetching. */
-export function selectsCursors(info: GraphQLResolveInfo): boolean {
-  const key = info.fieldNodes[0];
-  const known = key && info.fieldNodes.length === 1 ? rememberedCursors.get(key) : undefined;
-  if (known !== undefined) return known;
-  const own: [FieldNode, Composite][] = info.fieldNodes.map((node) => [node, info.parentType]);
-  const result = child(own, 'pageInfo', info).length > 0 || child(child(own, 'edges', info), 'cursor', info).length > 0;
-  if (key && info.fieldNodes.length === 1) rememberedCursors.set(key, result);
-  return result;
+/** What a connection field's selection reads ahead, worked out once per field of an operation. */
+export function listLookahead(info: GraphQLResolveInfo): ListLookahead {
+  const key = info.fieldNodes.length === 1 ? info.fieldNodes[0] : undefined;
+  let found = key && remembered.get(key);
+  if (!found) {
+    found = lookahead(info);
+    if (key) remembered.set(key, found);
+  }
+  return found;
 }

@@ -5,7 +5,7 @@
  * level down, and the included records still pass the access policy.
  */
 import { buildSchema, execute, parse } from 'graphql';
-import { nodeReferences } from '../../src/graphql/lookahead';
+import { listLookahead } from '../../src/graphql/lookahead';
 import { loadTypeDefs } from '../../src/graphql/schema';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy';
 import { dataOf, fhirSource, fhirUrl, gatewayId, searchFhir, startGateway, type TestGateway } from '../support/services';
@@ -90,7 +90,7 @@ describe('_include for the references a list’s nodes follow', () => {
   });
 });
 
-describe('nodeReferences', () => {
+describe('listLookahead: references', () => {
   it('reads references through fragments and inline fragments, and ignores scalars and nested elements', async () => {
     const seen: string[][] = [];
     // The gateway's SDL without its resolvers: the look-ahead is called from a probe resolver.
@@ -104,7 +104,7 @@ describe('nodeReferences', () => {
       fieldResolver: (source: unknown, _args, _ctx, info) => {
         if (info.fieldName === 'patient') return {};
         if (info.fieldName === 'claims') {
-          seen.push(nodeReferences(info));
+          seen.push(listLookahead(info).references);
           return { edges: [] };
         }
         return (source as Record<string, unknown> | null)?.[info.fieldName];
