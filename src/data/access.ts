@@ -4,7 +4,7 @@
  * request per source, type and level). The AccessPolicy is applied on every path.
  */
 import DataLoader from 'dataloader';
-import type { CallContext, Criterion, Position, ResourceType, SearchRequest, SearchResult, SortSpec, SourceRecord, Token } from '../../connectors/types';
+import type { CallContext, Criterion, Position, ResourceType, SearchRequest, SearchResult, SortSpec, SourceRecord, Token, TypeCapabilities } from '../../connectors/types';
 import { resolveCohorts } from './cohort';
 import { HealthgraphError } from '../errors';
 import { encounterIdsOf, matchesAll, patientIdsOf, comparator } from '../model/evaluate';
@@ -336,7 +336,7 @@ export class DataAccess {
       perRef && caps.limitPerRef?.has(perRef.param) && plan.residual.length === 0 && plan.sortPushed && !this.options.policy.postFilters(part.source, part.request.type)
         ? { perRef }
         : {};
-    const elements = this.projection(part, plan.residual);
+    const elements = this.projection(part, caps, plan.residual);
     const result = await this.search(part, {
       type: part.request.type,
       criteria: plan.pushed,
@@ -374,7 +374,7 @@ export class DataAccess {
       const records = all.slice(key.offset, key.offset + key.limit);
       return { key: part.key, offset: key.offset, records, hasMore: all.length > key.offset + key.limit, total: all.length };
     }
-    const elements = this.projection(part, plan.residual);
+    const elements = this.projection(part, caps, plan.residual);
     // Keyset paging where the source can: the next page starts after the cursor's position, not at an offset.
     const keyset = caps.keyset ? { ...(key.positions ? { positions: true } : {}), ...(key.after ? { after: key.after } : {}) } : {};
     const offset = caps.keyset && key.after ? 0 : key.offset;
@@ -411,11 +411,11 @@ export class DataAccess {
           { source: part.source },
         );
       }
-      const elements = this.projection(part, plan.residual);
-      const result = await this.search(part, { type: part.request.type, criteria: plan.pushed, sort: part.request.sort, limit: chunk, offset: sourceOffset, wantTotal: false, ...elements });
+      // Whole records: the gateway filters these itself, so nothing is projected (see `projection`).
+      const result = await this.search(part, { type: part.request.type, criteria: plan.pushed, sort: part.request.sort, limit: chunk, offset: sourceOffset, wantTotal: false });
       sourceOffset += result.records.length;
       exhausted = !result.hasMore || result.records.length === 0;
-      kept.push(...(await this.admit(result.records, plan.residual, !elements.elements)));
+      kept.push(...(await this.admit(result.records, plan.residual, true)));
       chunk = Math.min(chunk * 4, this.options.maxBatchRecords);
     }
     const records = kept.slice(key.offset, key.offset + key.limit);
@@ -438,14 +438,13 @@ export class DataAccess {
   /**
    * The projection of a part's search (`{ elements }`), or `{}` for whole records: when the query
    * reads only some elements of its nodes, the source can return only those, and nothing else
-   * reads the records — no criterion the
-   * gateway evaluates itself, no policy that inspects them after the fetch (consent, labels).
-   * Projected records are never cached for reads by id, which may need other elements.
+   * reads the records — no criterion the gateway evaluates itself, no policy that inspects them
+   * after the fetch (consent, labels). Projected records are never cached for reads by id, which
+   * may need other elements.
    */
-  private projection(part: Part, residual: readonly Criterion[]): { elements?: readonly string[] } {
+  private projection(part: Part, caps: TypeCapabilities, residual: readonly Criterion[]): { elements?: readonly string[] } {
     const { elements, type, sort } = part.request;
-    if (!elements || residual.length > 0 || this.options.policy.postFilters(part.source, type)) return {};
-    if (!this.options.registry.get(part.source)?.capabilities().types[type]?.projects) return {};
+    if (!elements || !caps.projects || residual.length > 0 || this.options.policy.postFilters(part.source, type)) return {};
     let byShape = withOwnElements.get(elements);
     if (!byShape) withOwnElements.set(elements, (byShape = new Map()));
     const shape = `${type}\u0000${JSON.stringify(sort)}`;
