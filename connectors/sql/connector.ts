@@ -27,7 +27,7 @@ import { compileMapping, projectType, type CompiledMapping, type CompiledPart, t
 import { loadMapping } from './mapping/load';
 import type { MappingSpec } from './mapping/schema';
 import { asText, fhirDate } from './mapping/values';
-import { checkPosition, childStatement, countStatement, pageStatement, positionLength, positionOf, type Statement } from './query';
+import { checkPosition, childStatement, countStatement, pageStatement, positionLength, positionOf, sortWidth, type Statement } from './query';
 
 /** One executed statement, for tests, benchmarks and debugging. */
 export interface StatementEvent {
@@ -169,7 +169,7 @@ export class SqlConnector implements Connector {
     const children = await this.children(compiled, rows, ctx);
     const only = compiled.parts.length === 1 ? compiled.parts[0]! : undefined;
     const byIndex = new Map(compiled.parts.map((p) => [p.index, p]));
-    const width = keyset.positions ? positionLength(compiled, sort) - (only ? 1 : 2) : 0;
+    const width = keyset.positions ? sortWidth(compiled, sort) : 0;
     const records = new Array<SourceRecord>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;

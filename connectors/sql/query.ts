@@ -81,10 +81,23 @@ function keysetCondition(sortTerms: readonly Term[], ties: readonly Term[], posi
   return `(${disjuncts.join(' OR ')})`;
 }
 
-/** How many values a position of this page's order holds: one per sort expression, the table (several tables), the id. */
+/**
+ * Per sort field, how many `_s…` columns a multi-table page aligns its tables on: the most
+ * expressions any table of the type needs (all tables, so a position's length does not depend on
+ * which tables a filter leaves).
+ */
+function sortWidths(type: CompiledType, sort: readonly SortSpec[]): number[] {
+  return sort.map((_, i) => Math.max(0, ...type.parts.map((part) => sortKeys(type.type, part, sort)[i]!.length)));
+}
+
+/** How many sort values a row of this order carries (`_s0`…). */
+export function sortWidth(type: CompiledType, sort: readonly SortSpec[]): number {
+  return sortWidths(type, sort).reduce((a, b) => a + b, 0);
+}
+
+/** How many values a position of this order holds: its sort values, the table (several tables), the id. */
 export function positionLength(type: CompiledType, sort: readonly SortSpec[]): number {
-  const widths = sort.map((_, i) => Math.max(0, ...type.parts.map((part) => sortKeys(type.type, part, sort)[i]!.length)));
-  return widths.reduce((a, b) => a + b, 0) + (type.parts.length > 1 ? 2 : 1);
+  return sortWidth(type, sort) + (type.parts.length > 1 ? 2 : 1);
 }
 
 /** A row's position: its sort values, its table (several tables), its id. */
@@ -153,7 +166,7 @@ export function pageStatement(mapping: CompiledMapping, query: PageQuery): { sta
   const refs = live.map(({ part }) => (perRef ? referenceColumn(typeName, part.spec, perRef.param, part.scope) : null));
   if (perRef && refs.some((r) => r === null)) throw new Error(`${typeName} cannot be limited per ${perRef.param} in SQL`);
   const perPartKeys = live.map(({ part }) => sortKeys(typeName, part, query.sort));
-  const width = query.sort.map((_, i) => Math.max(0, ...perPartKeys.map((k) => k[i]!.length)));
+  const width = sortWidths(query.type, query.sort);
   const allColumns = query.type.parts.flatMap((part) => part.scope.selectedKeys().map((key) => ({ part: part.index, key })));
   const branches = live.map(({ part, where }, n) => {
     const keys = width.flatMap((w, i) => Array.from({ length: w }, (_, j) => perPartKeys[n]![i]![j] ?? 'NULL'));
