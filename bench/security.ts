@@ -23,6 +23,7 @@ import { measure, type LoadRequest, type LoadResult, type LoadSettings } from '.
 import { pickPatients } from './patients';
 import { obtainPeer, startGateway, type Service } from './processes';
 import { GATEWAY_SUMMARY, requestBody } from './queries';
+import { cpuMsPerQuery } from './report';
 
 const SOURCE_ID = 'ehr';
 const ISSUER = 'https://auth.bench.healthgraph.test';
@@ -63,12 +64,6 @@ async function post(url: string, body: string, headers: Record<string, string>):
   return { status: res.status, text: await res.text() };
 }
 
-/** Gateway CPU per request in ms (the % of one core during the window, over the request rate). */
-function cpuPerRequest(r: LoadResult): number | undefined {
-  const cpu = r.cpu.gateway;
-  return cpu === undefined || cpu === null || r.reqPerSec === 0 ? undefined : (cpu * 10) / r.reqPerSec;
-}
-
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -76,7 +71,7 @@ function median(values: number[]): number {
 }
 
 function line(label: string, r: LoadResult): string {
-  return `${label.padEnd(22)} p50 ${String(r.latencyMs.p50).padStart(7)} ms   p95 ${String(r.latencyMs.p95).padStart(7)} ms   ${String(r.reqPerSec).padStart(7)} req/s   errors ${r.errors + r.non2xx + r.graphqlErrors}   upstream/req ${r.upstreamRequests?.mean ?? '?'}   cpu gateway ${r.cpu.gateway ?? '?'}% (${cpuPerRequest(r)?.toFixed(2) ?? '?'} ms/req)`;
+  return `${label.padEnd(22)} p50 ${String(r.latencyMs.p50).padStart(7)} ms   p95 ${String(r.latencyMs.p95).padStart(7)} ms   ${String(r.reqPerSec).padStart(7)} req/s   errors ${r.errors + r.non2xx + r.graphqlErrors}   upstream/req ${r.upstreamRequests?.mean ?? '?'}   cpu gateway ${r.cpu.gateway ?? '?'}% (${cpuMsPerQuery(r, 'gateway')?.toFixed(2) ?? '?'} ms/req)`;
 }
 
 async function main(): Promise<void> {
@@ -143,7 +138,7 @@ async function main(): Promise<void> {
       p50: median(rs.map((r) => r.latencyMs.p50)),
       p95: median(rs.map((r) => r.latencyMs.p95)),
       reqPerSec: median(rs.map((r) => r.reqPerSec)),
-      cpu: median(rs.map((r) => cpuPerRequest(r) ?? NaN)),
+      cpu: median(rs.map((r) => cpuMsPerQuery(r, 'gateway') ?? NaN)),
       upstream: rs[0]?.upstreamRequests?.mean ?? NaN,
     });
     const a = summary(runs.open);

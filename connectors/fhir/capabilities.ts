@@ -5,11 +5,26 @@ import { FHIR_PARAMS, SORT_FIELDS, sortParamName } from './search-params';
 interface CapabilityResource {
   type?: unknown;
   searchParam?: unknown;
+  searchInclude?: unknown;
 }
 
 /** Whether a list of CapabilityStatement `searchParam` entries names `name`. */
 function listsParam(searchParams: unknown, name: string): boolean {
   return Array.isArray(searchParams) && searchParams.some((p) => (p as { name?: unknown })?.name === name);
+}
+
+/** Each resource entry of a CapabilityStatement's REST modes whose type the gateway knows, with its mode. */
+function* resourceEntries(statement: unknown): Generator<{ mode: { searchParam?: unknown }; entry: CapabilityResource; type: ResourceType }> {
+  const rest = (statement as { rest?: unknown })?.rest;
+  if (!Array.isArray(rest)) return;
+  for (const mode of rest) {
+    const resources = (mode as { resource?: unknown })?.resource;
+    if (!Array.isArray(resources)) continue;
+    for (const entry of resources as CapabilityResource[]) {
+      const type = entry?.type;
+      if (typeof type === 'string' && (RESOURCE_TYPES as readonly string[]).includes(type)) yield { mode: mode as { searchParam?: unknown }, entry, type: type as ResourceType };
+    }
+  }
 }
 
 /**
@@ -18,25 +33,16 @@ function listsParam(searchParams: unknown, name: string): boolean {
  */
 export function readCapabilityStatement(statement: unknown): Map<ResourceType, Set<string>> {
   const listed = new Map<ResourceType, Set<string>>();
-  const rest = (statement as { rest?: unknown })?.rest;
-  if (!Array.isArray(rest)) return listed;
-  for (const mode of rest) {
-    const resources = (mode as { mode?: unknown; resource?: unknown })?.resource;
-    if (!Array.isArray(resources)) continue;
-    const hasEverywhere = listsParam((mode as { searchParam?: unknown }).searchParam, '_has');
-    for (const entry of resources as CapabilityResource[]) {
-      const type = entry?.type;
-      if (typeof type !== 'string' || !(RESOURCE_TYPES as readonly string[]).includes(type)) continue;
-      const names = new Set<string>(['_id', '_lastUpdated']);
-      if (Array.isArray(entry.searchParam)) {
-        for (const p of entry.searchParam) {
-          const name = (p as { name?: unknown })?.name;
-          if (typeof name === 'string') names.add(name);
-        }
+  for (const { mode, entry, type } of resourceEntries(statement)) {
+    const names = new Set<string>(['_id', '_lastUpdated']);
+    if (Array.isArray(entry.searchParam)) {
+      for (const p of entry.searchParam) {
+        const name = (p as { name?: unknown })?.name;
+        if (typeof name === 'string') names.add(name);
       }
-      if (hasEverywhere) names.add('_has');
-      listed.set(type as ResourceType, names);
     }
+    if (listsParam(mode.searchParam, '_has')) names.add('_has');
+    listed.set(type, names);
   }
   return listed;
 }
@@ -52,23 +58,16 @@ const elementOfParam = (param: string): string => param.replace(/-([a-z])/g, (_m
  */
 export function readSearchIncludes(statement: unknown): Map<ResourceType, Map<string, string>> {
   const includes = new Map<ResourceType, Map<string, string>>();
-  const rest = (statement as { rest?: unknown })?.rest;
-  if (!Array.isArray(rest)) return includes;
-  for (const mode of rest) {
-    const resources = (mode as { resource?: unknown })?.resource;
-    if (!Array.isArray(resources)) continue;
-    for (const entry of resources as { type?: unknown; searchInclude?: unknown }[]) {
-      const type = entry?.type;
-      if (typeof type !== 'string' || !(RESOURCE_TYPES as readonly string[]).includes(type) || !Array.isArray(entry.searchInclude)) continue;
-      const map = new Map<string, string>();
-      for (const value of entry.searchInclude) {
-        if (typeof value !== 'string') continue;
-        const [owner, param, target] = value.split(':');
-        if (owner !== type || !param || target !== undefined || !/^[a-z][a-z-]*$/.test(param)) continue;
-        map.set(elementOfParam(param), param);
-      }
-      if (map.size > 0) includes.set(type as ResourceType, map);
+  for (const { entry, type } of resourceEntries(statement)) {
+    if (!Array.isArray(entry.searchInclude)) continue;
+    const map = new Map<string, string>();
+    for (const value of entry.searchInclude) {
+      if (typeof value !== 'string') continue;
+      const [owner, param, target] = value.split(':');
+      if (owner !== type || !param || target !== undefined || !/^[a-z][a-z-]*$/.test(param)) continue;
+      map.set(elementOfParam(param), param);
     }
+    if (map.size > 0) includes.set(type, map);
   }
   return includes;
 }

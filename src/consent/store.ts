@@ -37,7 +37,9 @@ export class ConsentStore {
     }
     for (const [key, list] of this.byPatient) {
       const decoded = tryDecodeId(key);
-      if (decoded?.type === 'Patient') this.byRecord.set(`${decoded.source}\u0000${decoded.id}`, [...(this.byRecord.get(`${decoded.source}\u0000${decoded.id}`) ?? []), ...list]);
+      if (decoded?.type !== 'Patient') continue;
+      const record = `${decoded.source}\u0000${decoded.id}`;
+      this.byRecord.set(record, [...(this.byRecord.get(record) ?? []), ...list]);
     }
   }
 

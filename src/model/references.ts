@@ -9,10 +9,10 @@ export interface ParsedReference {
 
 const REF_RE = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/;
 
-/** The type and id a reference points at, or undefined for contained, logical or unknown-type references. */
 const TYPE_RE = /^[A-Z][A-Za-z]+$/;
 const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
 
+/** The type and id a reference points at, or undefined for contained, logical or unknown-type references. */
 export function parseReference(value: unknown): ParsedReference | undefined {
   const reference = isObject(value) ? value.reference : value;
   if (typeof reference !== 'string' || reference.startsWith('#')) return undefined;
