@@ -45,9 +45,27 @@ export interface AuditEventInput {
 
 const MAX_DECISIONS = 2000;
 
+function idsOf(bySource: Map<string, Set<string>>, source: string): Set<string> {
+  let ids = bySource.get(source);
+  if (!ids) bySource.set(source, (ids = new Set()));
+  return ids;
+}
+
+/** `source<infix>id` for every id, sources in the order they were first seen, ids in the order they were added. */
+function qualified(bySource: Map<string, Set<string>>, infix: string): string[] {
+  const out: string[] = [];
+  for (const [source, ids] of bySource) for (const id of ids) out.push(`${source}${infix}${id}`);
+  return out;
+}
+
 export class AuditRecorder {
-  private readonly disclosed = new Map<ResourceType, Set<string>>();
-  private readonly patients = new Set<string>();
+  /**
+   * Disclosed record ids per type and source, and patient ids per source: the `source/…` texts are
+   * written once per distinct id when the event is built, not once per disclosure (a wide answer
+   * discloses thousands of records, most of them of a few patients).
+   */
+  private readonly disclosed = new Map<ResourceType, Map<string, Set<string>>>();
+  private readonly patients = new Map<string, Set<string>>();
   private readonly decisions: AuditDecision[] = [];
   private readonly consents = new Set<string>();
   private omitted = 0;
@@ -59,10 +77,13 @@ export class AuditRecorder {
   ) {}
 
   disclose(record: SourceRecord, patients: readonly string[]): void {
-    let set = this.disclosed.get(record.type);
-    if (!set) this.disclosed.set(record.type, (set = new Set<string>()));
-    set.add(`${record.source}/${record.id}`);
-    for (const p of patients) this.patients.add(`${record.source}/Patient/${p}`);
+    let bySource = this.disclosed.get(record.type);
+    if (!bySource) this.disclosed.set(record.type, (bySource = new Map()));
+    idsOf(bySource, record.source).add(record.id);
+    if (patients.length > 0) {
+      const ids = idsOf(this.patients, record.source);
+      for (const p of patients) ids.add(p);
+    }
   }
 
   decide(decision: AuditDecision): void {
@@ -79,7 +100,8 @@ export class AuditRecorder {
     const p = this.principal;
     const disclosed: Partial<Record<ResourceType, string[]>> = {};
     // Types in name order; a type's ids in the order they were disclosed (sorting thousands of ids cost more than the rest of the event).
-    for (const [type, ids] of [...this.disclosed].sort(([a], [b]) => a.localeCompare(b))) disclosed[type] = [...ids];
+    for (const [type, bySource] of [...this.disclosed].sort(([a], [b]) => a.localeCompare(b))) disclosed[type] = qualified(bySource, '/');
+    const patients = qualified(this.patients, '/Patient/').sort();
     return {
       time: new Date().toISOString(),
       requestId: this.requestId,
@@ -92,7 +114,7 @@ export class AuditRecorder {
       scopes: p?.scopes ?? [],
       patientContext: p?.patient,
       operation: this.operation,
-      patients: [...this.patients].sort(),
+      patients,
       disclosed,
       decisions: this.decisions,
       decisionsOmitted: this.omitted,

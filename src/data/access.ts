@@ -298,7 +298,7 @@ export class DataAccess {
     const fetched = await Promise.all(
       chunks.map((chunk) => {
         const merged: Criterion[] = request.criteria.map((c, i) => (i === ref.index ? { param: ref.param, ids: chunk } : c));
-        return this.fetchAll({ ...first.part, request: { ...request, criteria: merged } }, perRef, first.positions);
+        return this.fetchAll({ key: first.part.key, source: first.part.source, request: { ...request, criteria: merged } }, perRef, first.positions);
       }),
     );
     if (fetched.some((f) => f === undefined)) return undefined;

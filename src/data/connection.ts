@@ -5,7 +5,7 @@
  */
 import type { SearchRequest, SortSpec, SourceRecord } from '../../connectors/types';
 import { comparator } from '../model/evaluate';
-import { Edge, lazyFingerprint, PageInfo, type Fingerprint, type Offsets, type Positions } from './cursor';
+import { encodeCursor, lazyFingerprint, PageInfo, type Fingerprint, type Offsets, type Positions } from './cursor';
 
 export interface EdgeModel {
   cursor: string;
@@ -31,6 +31,8 @@ export interface Part {
   source: string;
   /** What the list holds (type, criteria, order), and what the query reads of it (include, elements). */
   request: Pick<SearchRequest, 'type' | 'criteria' | 'sort' | 'include' | 'elements'>;
+  /** partText's memo (parts live for one request: a property costs less than a WeakMap entry). */
+  text?: string;
 }
 
 /**
@@ -38,16 +40,13 @@ export interface Part {
  * query reads of the records does not change which records the list holds, so cursors stay
  * valid), computed once per part.
  */
-const partTexts = new WeakMap<Part, string>();
 export function partText(part: Part): string {
-  let text = partTexts.get(part);
-  if (text === undefined) {
+  if (part.text === undefined) {
     // The same text as the request without `include` and `elements`, written without copying it.
     const { type, criteria, sort } = part.request;
-    text = JSON.stringify([part.key, { type, criteria, sort }]);
-    partTexts.set(part, text);
+    part.text = JSON.stringify([part.key, { type, criteria, sort }]);
   }
-  return text;
+  return part.text;
 }
 
 /**
@@ -67,35 +66,103 @@ export interface PartPage {
   total: number;
 }
 
+/**
+ * How a merged page was taken from its parts, so that an edge's cursor — the parts' offsets and
+ * positions after it — is worked out only when asked for: most queries read no cursor, and copying
+ * both per edge was a measurable share of a wide answer's allocations. Edges are usually asked in
+ * order, so the replay state moves forward and each cursor costs one step.
+ */
+class MergeTrace {
+  private at = -1;
+  private offsets: Offsets = {};
+  private positions: Positions = {};
+  private withPositions = false;
+
+  constructor(
+    private readonly fp: Fingerprint,
+    private readonly pages: readonly PartPage[],
+    private readonly start: Positions,
+    /** Per edge, the index of the page it came from, and its record as the page held it. */
+    private readonly from: readonly number[],
+    private readonly taken: readonly SourceRecord[],
+  ) {}
+
+  cursorAt(index: number): string {
+    if (index < this.at) this.at = -1;
+    if (this.at < 0) this.reset();
+    while (this.at < index) this.step(++this.at);
+    return encodeCursor(this.fp, { ...this.offsets }, this.withPositions ? { ...this.positions } : undefined);
+  }
+
+  private reset(): void {
+    this.offsets = Object.fromEntries(this.pages.map((p) => [p.key, p.offset]));
+    // Each part's position after its last record so far (where its source pages by keyset).
+    this.positions = {};
+    for (const page of this.pages) if (page.offset > 0 && this.start[page.key]) this.positions[page.key] = this.start[page.key]!;
+    this.withPositions = Object.keys(this.positions).length > 0;
+  }
+
+  private step(index: number): void {
+    const page = this.pages[this.from[index]!]!;
+    this.offsets[page.key]! += 1;
+    const { position } = this.taken[index]!;
+    if (position) {
+      this.positions[page.key] = position;
+      this.withPositions = true;
+    } else delete this.positions[page.key];
+  }
+}
+
+/** An edge of a merged page: its cursor comes from the page's trace when first read. */
+class TracedEdge implements EdgeModel {
+  private encoded: string | undefined;
+
+  constructor(
+    private readonly trace: MergeTrace,
+    private readonly index: number,
+    public node: SourceRecord,
+  ) {}
+
+  get cursor(): string {
+    this.encoded ??= this.trace.cursorAt(this.index);
+    return this.encoded;
+  }
+}
+
 /** Merges part pages into one connection page of at most `first` edges. */
 export function mergePages(pages: PartPage[], sort: readonly SortSpec[], first: number, fp: Fingerprint, hadCursor: boolean, start: Positions = {}): ConnectionModel {
-  const compare = comparator(sort);
-  const offsets: Offsets = Object.fromEntries(pages.map((p) => [p.key, p.offset]));
-  // Each part's position after its last record so far (where its source pages by keyset).
-  const positions: Positions = {};
-  for (const page of pages) if (page.offset > 0 && start[page.key]) positions[page.key] = start[page.key]!;
-  let withPositions = Object.keys(positions).length > 0;
-  const heads = pages.map(() => 0);
   const edges: EdgeModel[] = [];
-  while (edges.length < first) {
-    let best = -1;
-    for (let i = 0; i < pages.length; i++) {
-      const page = pages[i]!;
-      const candidate = page.records[heads[i]!];
-      if (!candidate) continue;
-      const current = best >= 0 ? pages[best]!.records[heads[best]!] : undefined;
-      if (!current || compare(candidate, current) < 0) best = i;
+  const from: number[] = [];
+  const taken: SourceRecord[] = [];
+  const trace = new MergeTrace(fp, pages, start, from, taken);
+  const heads = pages.map(() => 0);
+  if (pages.length === 1) {
+    // One part: its records in their order, nothing to compare.
+    const records = pages[0]!.records;
+    const n = Math.min(first, records.length);
+    for (let i = 0; i < n; i++) {
+      from.push(0);
+      taken.push(records[i]!);
+      edges.push(new TracedEdge(trace, i, records[i]!));
     }
-    if (best < 0) break;
-    const page = pages[best]!;
-    const node = page.records[heads[best]!]!;
-    heads[best]! += 1;
-    offsets[page.key] = page.offset + heads[best]!;
-    if (node.position) {
-      positions[page.key] = node.position;
-      withPositions = true;
-    } else delete positions[page.key];
-    edges.push(new Edge(fp, { ...offsets }, node, withPositions ? { ...positions } : undefined));
+    heads[0] = n;
+  } else {
+    const compare = comparator(sort);
+    while (edges.length < first) {
+      let best = -1;
+      for (let i = 0; i < pages.length; i++) {
+        const candidate = pages[i]!.records[heads[i]!];
+        if (!candidate) continue;
+        const current = best >= 0 ? pages[best]!.records[heads[best]!] : undefined;
+        if (!current || compare(candidate, current) < 0) best = i;
+      }
+      if (best < 0) break;
+      const node = pages[best]!.records[heads[best]!]!;
+      heads[best]! += 1;
+      from.push(best);
+      taken.push(node);
+      edges.push(new TracedEdge(trace, edges.length, node));
+    }
   }
   const hasNextPage = pages.some((p, i) => heads[i]! < p.records.length || p.hasMore);
   return {
