@@ -68,14 +68,15 @@ const pageKey = (k: PageKey): string =>
 const withOwnElements = new WeakMap<readonly string[], Map<string, readonly string[]>>();
 
 /**
- * What the gateway itself reads of a record besides what resolvers read: the patient and encounter
- * references (splitting batches per parent, the compartment, the audit trail), the category (scope
- * grants), `meta` (labels, lastUpdated) and the elements the list's order compares.
+ * What the gateway itself reads of a record besides what resolvers read: the patient references
+ * (splitting batches per patient, the compartment, the audit trail), the encounter references when
+ * the list hangs under an encounter (splitting batches per encounter), the category (scope grants),
+ * `meta` (labels, lastUpdated) and the elements the list's order compares.
  */
-function ownElements(type: ResourceType, sort: readonly SortSpec[]): string[] {
+function ownElements(type: ResourceType, sort: readonly SortSpec[], underEncounter: boolean): string[] {
   const e = ELEMENTS[type];
   const sorted = sort.flatMap((s) => (s.field === 'date' ? (e.date ?? []) : s.field === 'birthdate' ? ['birthDate'] : s.field === 'name' ? ['name'] : []));
-  return topElements(['meta', ...(e.patient ?? []), ...(e.encounter ?? []), ...(e.category ?? []), ...sorted]);
+  return topElements(['meta', ...(e.patient ?? []), ...(underEncounter ? (e.encounter ?? []) : []), ...(e.category ?? []), ...sorted]);
 }
 
 export class DataAccess {
@@ -447,9 +448,10 @@ export class DataAccess {
     if (!elements || !caps.projects || residual.length > 0 || this.options.policy.postFilters(part.source, type)) return {};
     let byShape = withOwnElements.get(elements);
     if (!byShape) withOwnElements.set(elements, (byShape = new Map()));
-    const shape = `${type}\u0000${JSON.stringify(sort)}`;
+    const underEncounter = part.request.criteria.some((c) => c.param === 'encounter');
+    const shape = `${type}\u0000${underEncounter ? 1 : 0}${JSON.stringify(sort)}`;
     let all = byShape.get(shape);
-    if (!all) byShape.set(shape, (all = [...new Set([...elements, ...ownElements(type, sort)])].sort()));
+    if (!all) byShape.set(shape, (all = [...new Set([...elements, ...ownElements(type, sort, underEncounter)])].sort()));
     return { elements: all };
   }
 

@@ -159,10 +159,10 @@ export function createRequestHandler(deps: HttpDeps): RequestHandler {
       }
       const out: Record<string, string> = { 'x-request-id': requestId, 'x-upstream-requests': String(context.upstream.total) };
       for (const [key, value] of result.headers) out[key] = value;
-      const bytes = Buffer.from(text, 'utf8');
-      out['content-length'] = String(bytes.length);
+      // Written as the string it is: no copy of a wide answer into a Buffer of its own first.
+      out['content-length'] = String(Buffer.byteLength(text, 'utf8'));
       res.writeHead(status, out);
-      res.end(bytes);
+      res.end(text, 'utf8');
     } finally {
       endRequestSpan(traced, { status, outcome, upstreamRequests: context?.upstream.total ?? 0, operation: context?.audit.operation });
     }
