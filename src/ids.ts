@@ -14,8 +14,48 @@ export interface DecodedId {
   id: string;
 }
 
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** base64url of an ASCII string, without padding (what Buffer gives), for the few bytes after a cached head. */
+function asciiBase64url(text: string): string {
+  let out = '';
+  let i = 0;
+  const n = text.length;
+  for (; i + 2 < n; i += 3) {
+    const v = (text.charCodeAt(i) << 16) | (text.charCodeAt(i + 1) << 8) | text.charCodeAt(i + 2);
+    out += BASE64URL[v >> 18]! + BASE64URL[(v >> 12) & 63]! + BASE64URL[(v >> 6) & 63]! + BASE64URL[v & 63]!;
+  }
+  if (n - i === 1) {
+    const v = text.charCodeAt(i) << 16;
+    out += BASE64URL[v >> 18]! + BASE64URL[(v >> 12) & 63]!;
+  } else if (n - i === 2) {
+    const v = (text.charCodeAt(i) << 16) | (text.charCodeAt(i + 1) << 8);
+    out += BASE64URL[v >> 18]! + BASE64URL[(v >> 12) & 63]! + BASE64URL[(v >> 6) & 63]!;
+  }
+  return out;
+}
+
+const isAscii = (text: string): boolean => /^[\x00-\x7f]*$/.test(text);
+
+/**
+ * Per source and type, the encoding of the id prefix's first whole 3-byte groups (base64 encodes
+ * each group on its own, so those characters never change) and the bytes left over. Encoding an
+ * id then costs only its own few bytes: a wide answer encodes thousands.
+ */
+const heads = new Map<string, { head: string; tail: string } | null>();
+const MAX_HEADS = 1000;
+
 export function encodeId(source: string, type: ResourceType, id: string): string {
-  return Buffer.from(`${PREFIX}:${source}:${type}:${id}`, 'utf8').toString('base64url');
+  const key = `${source}\u0000${type}`;
+  let cached = heads.get(key);
+  if (cached === undefined) {
+    const prefix = `${PREFIX}:${source}:${type}:`;
+    const cut = prefix.length - (prefix.length % 3);
+    cached = isAscii(prefix) ? { head: Buffer.from(prefix.slice(0, cut), 'utf8').toString('base64url'), tail: prefix.slice(cut) } : null;
+    if (heads.size < MAX_HEADS) heads.set(key, cached);
+  }
+  if (cached === null || !isAscii(id)) return Buffer.from(`${PREFIX}:${source}:${type}:${id}`, 'utf8').toString('base64url');
+  return cached.head + asciiBase64url(cached.tail + id);
 }
 
 /** Decodes a gateway id; undefined when it is not one. */

@@ -25,6 +25,19 @@ describe('gateway ids', () => {
     expect(ids.size).toBe(4);
   });
 
+  it('are the base64url of hg1:source:type:id for every length of prefix and id, ASCII or not (the encoder caches each prefix)', () => {
+    const sources = ['a', 'ab', 'abc', 'omop', 'fhir-main', 'quelle-ü', 'ehr'];
+    const ids = ['1', '12', '123', '1234', 'obs-1', 'urn:x:1', 'ü-1', '𝔘', '129c6ac7-8d06-89de-ad63-0204a93e76c3'];
+    for (const source of sources) {
+      for (const type of ['Patient', 'Condition', 'MedicationRequest'] as const) {
+        for (const id of ids) {
+          expect(encodeId(source, type, id)).toBe(Buffer.from(`hg1:${source}:${type}:${id}`, 'utf8').toString('base64url'));
+          expect(decodeId(encodeId(source, type, id))).toEqual({ source, type, id });
+        }
+      }
+    }
+  });
+
   it('keep record ids that contain colons', () => {
     expect(tryDecodeId(encodeId('ehr', 'Patient', 'urn:x:1'))).toEqual({ source: 'ehr', type: 'Patient', id: 'urn:x:1' });
   });
