@@ -46,7 +46,37 @@ function dateMatches(value: InstantRange | undefined, range: DateRange): boolean
   return value !== undefined && wanted !== undefined && overlaps(value, wanted);
 }
 
-function referencedIds(resource: FhirResource, paths: string[] | undefined): string[] {
+/**
+ * The ids a relative reference (`Patient/1`) holds, per reference text: every record of a wide
+ * answer asks for its patient twice (batch split, audit), mostly for the same few patients. Read-only
+ * arrays, shared; cleared when it grows past MAX_REFERENCE_IDS.
+ */
+const referenceIds = new Map<string, readonly string[]>();
+const MAX_REFERENCE_IDS = 50_000;
+const NO_IDS: readonly string[] = Object.freeze([]);
+
+function idsOfReference(value: unknown): readonly string[] {
+  const reference = isObject(value) ? value.reference : undefined;
+  if (typeof reference !== 'string') {
+    const ref = parseReference(value);
+    return ref ? [ref.id] : NO_IDS;
+  }
+  let ids = referenceIds.get(reference);
+  if (ids === undefined) {
+    const ref = parseReference(reference);
+    ids = ref ? Object.freeze([ref.id]) : NO_IDS;
+    if (referenceIds.size >= MAX_REFERENCE_IDS) referenceIds.clear();
+    referenceIds.set(reference, ids);
+  }
+  return ids;
+}
+
+function referencedIds(resource: FhirResource, paths: readonly string[] | undefined): readonly string[] {
+  // One top-level element holding one reference: no arrays built.
+  if (paths?.length === 1 && !paths[0]!.includes('.')) {
+    const value = resource[paths[0]!];
+    if (!Array.isArray(value)) return value === undefined || value === null ? NO_IDS : idsOfReference(value);
+  }
   const ids: string[] = [];
   for (const path of paths ?? []) {
     for (const value of readAll(resource, path)) {
@@ -63,7 +93,7 @@ export function patientIdsOf(resource: FhirResource, type: ResourceType): readon
   return referencedIds(resource, ELEMENTS[type].patient);
 }
 
-export function encounterIdsOf(resource: FhirResource, type: ResourceType): string[] {
+export function encounterIdsOf(resource: FhirResource, type: ResourceType): readonly string[] {
   return referencedIds(resource, ELEMENTS[type].encounter);
 }
 
