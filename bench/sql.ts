@@ -16,6 +16,8 @@
 import { createDriver } from '../connectors/sql/dialects';
 import type { Row, SqlDriver } from '../connectors/sql/dialects/types';
 import { tryDecodeId } from '../src/ids';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { connectionUrl, findRepoRoot, NAMESPACE, type SqlDb } from '../test/peers/sql/config';
 import { measure } from './load';
@@ -136,6 +138,27 @@ async function handWritten(driver: SqlDriver, schema: string | undefined, code: 
   return { rows, answer: JSON.stringify(answer) };
 }
 
+/**
+ * The hand-written answer behind a bare `node:http` endpoint: what a team would deploy instead of
+ * the gateway. Asked with the same client over the same loopback, so the comparison with the
+ * gateway then differs only in what each does between the socket and the database.
+ */
+async function serveHandWritten(driver: SqlDriver, schema: string | undefined, code: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    handWritten(driver, schema, code).then(
+      ({ answer }) => {
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(answer!) });
+        res.end(answer);
+      },
+      () => res.writeHead(500).end(),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
 /** The gateway's answer with its opaque ids replaced by the record ids they carry, for comparing with the hand-written one. */
 function withRecordIds(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withRecordIds);
@@ -174,6 +197,9 @@ async function main(): Promise<void> {
     const gw = await timed(n, ask);
     const sql = await timed(n, () => handWritten(driver, schema, code));
     const sqlRowsOnly = await timed(n, () => handWritten(driver, schema, code, true));
+    const handEndpoint = await serveHandWritten(driver, schema, code);
+    const sqlOverHttp = await timed(n, () => fetch(handEndpoint.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.text()));
+    await handEndpoint.close();
     // What any request to the gateway costs: HTTP, parsing, validation, the response, nothing fetched.
     const trivial = JSON.stringify({ query: '{ __typename }' });
     const floor = await timed(n, () => fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: trivial }).then((r) => r.text()));
@@ -207,10 +233,15 @@ async function main(): Promise<void> {
         latencyMs: sql,
         note: 'first 50 per patient ranked in SQL, rows grouped into the same nested JSON and serialized, in process (no HTTP)',
       },
+      handWrittenSqlOverHttp: {
+        latencyMs: sqlOverHttp,
+        note: 'the same hand-written answer served by a bare node:http endpoint, asked like the gateway (fetch over loopback): the like-for-like comparison for a team choosing between the two',
+      },
       handWrittenSqlRowsOnly: { statements: 4, rowsReturned: rowsOnly.rows, latencyMs: sqlRowsOnly, note: 'every row of the lists, no answer built (the baseline of earlier runs)' },
       ratioP50: round(gw.p50 / sql.p50),
       ratioP95: round(gw.p95 / sql.p95),
       ratioP50RowsOnly: round(gw.p50 / sqlRowsOnly.p50),
+      ratioP50OverHttp: round(gw.p50 / sqlOverHttp.p50),
       goal: 'gateway p50 <= 2x hand-written SQL p50; <= 1 statement per type per level',
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
