@@ -136,16 +136,18 @@ export function mergePages(pages: PartPage[], sort: readonly SortSpec[], first: 
   const taken: SourceRecord[] = [];
   const trace = new MergeTrace(fp, pages, start, from, taken);
   const heads = pages.map(() => 0);
-  if (pages.length === 1) {
-    // One part: its records in their order, nothing to compare.
-    const records = pages[0]!.records;
+  const filled = pages.filter((p) => p.records.length > 0);
+  if (filled.length <= 1) {
+    // At most one part holds records (a list of several types often finds only one): its records in their order, nothing to compare.
+    const only = filled.length === 1 ? pages.indexOf(filled[0]!) : -1;
+    const records = only >= 0 ? pages[only]!.records : [];
     const n = Math.min(first, records.length);
     for (let i = 0; i < n; i++) {
-      from.push(0);
+      from.push(only);
       taken.push(records[i]!);
       edges.push(new TracedEdge(trace, i, records[i]!));
     }
-    heads[0] = n;
+    if (only >= 0) heads[only] = n;
   } else {
     const compare = comparator(sort);
     while (edges.length < first) {
