@@ -1,0 +1,25 @@
+/** The OMOP cohort question of the SQL benchmarks (bench/sql.ts, bench/ab.ts): its GraphQL query, its condition code, its gateway config. */
+import type { SqlDriver } from '../connectors/sql/dialects/types';
+
+export function cohortQuery(code: string): string {
+  return `{ patients(first: 50) { edges { node { id birthDate
+    conditions(first: 50, filter: { code: ["http://snomed.info/sct|${code}"] }) { edges { node { id onsetDateTime code { coding { system code } } } } }
+    encounters(first: 50) { edges { node { id period { start end } } } }
+    medications(first: 50) { edges { node { ... on MedicationRequest { id authoredOn medicationCodeableConcept { coding { system code } } } } } } } } } }`;
+}
+
+/** The SNOMED CT code most condition occurrences carry (the question's filter). */
+export async function topConditionCode(driver: SqlDriver, schema: string | undefined): Promise<string> {
+  const t = (name: string): string => (schema && driver.dialect.name === 'postgres' ? `"${schema}".${name}` : name);
+  const top = await driver.query(
+    `SELECT c.concept_code AS code FROM ${t('condition_occurrence')} o JOIN ${t('concept')} c ON c.concept_id = o.condition_concept_id
+      WHERE c.vocabulary_id = 'SNOMED' GROUP BY c.concept_code ORDER BY COUNT(*) DESC LIMIT 1`,
+    [],
+  );
+  return String(top[0]?.code);
+}
+
+/** The gateway config for an OMOP source (JSON is YAML). */
+export function cohortConfig(url: string, schema: string | undefined): string {
+  return JSON.stringify({ sources: [{ id: 'omop', kind: 'sql', url, ...(schema ? { schema } : {}), mapping: 'omop', poolSize: 8 }], limits: { maxCost: 10_000_000 } });
+}
