@@ -99,7 +99,7 @@ export class AuditRecorder {
   event(outcome: AuditEventInput['outcome'], status: number, error?: string, claims: { clientId?: string; subject?: string } = {}): AuditEventInput {
     const p = this.principal;
     const disclosed: Partial<Record<ResourceType, string[]>> = {};
-    // Types in name order; a type's ids in the order they were disclosed (sorting thousands of ids cost more than the rest of the event).
+    // Types in name order; a type's ids per source, in the order they were disclosed (sorting thousands of ids cost more than the rest of the event).
     for (const [type, bySource] of [...this.disclosed].sort(([a], [b]) => a.localeCompare(b))) disclosed[type] = qualified(bySource, '/');
     const patients = qualified(this.patients, '/Patient/').sort();
     return {

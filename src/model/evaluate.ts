@@ -47,9 +47,9 @@ function dateMatches(value: InstantRange | undefined, range: DateRange): boolean
 }
 
 /**
- * The ids a relative reference (`Patient/1`) holds, per reference text: every record of a wide
- * answer asks for its patient twice (batch split, audit), mostly for the same few patients. Read-only
- * arrays, shared; cleared when it grows past MAX_REFERENCE_IDS.
+ * The id a reference's text (`Patient/1`, or an absolute URL) holds, kept per text: every record of
+ * a wide answer asks for its patient twice (batch split, audit), mostly for the same few patients.
+ * The arrays are frozen and shared; the map is cleared when it grows past MAX_REFERENCE_IDS.
  */
 const referenceIds = new Map<string, readonly string[]>();
 const MAX_REFERENCE_IDS = 50_000;
