@@ -4,7 +4,7 @@
  * becomes SQL; look-ups by many ids are one `IN (…)` / `= ANY(…)` statement per type; child rows of
  * a page are one more statement per child table; sessions are read-only with a statement timeout.
  */
-import { SourceTimeoutError, SourceUnavailableError } from '../../src/errors';
+import { badInput, SourceTimeoutError, SourceUnavailableError } from '../../src/errors';
 import type { Logger } from '../../src/logger';
 import type {
   CallContext,
@@ -165,7 +165,7 @@ export class SqlConnector implements Connector {
   ): Promise<{ records: SourceRecord[] }> {
     const built = pageStatement(this.mapping, { type: compiled, criteria, sort, limit, offset, perRef, ...keyset });
     if (!built) return { records: [] };
-    const rows = await this.run(operation, built.statement, ctx);
+    const rows = await this.run(operation, built.statement, ctx, keyset.after !== undefined);
     const children = await this.children(compiled, rows, ctx);
     const only = compiled.parts.length === 1 ? compiled.parts[0]! : undefined;
     const byIndex = new Map(compiled.parts.map((p) => [p.index, p]));
@@ -216,8 +216,11 @@ export class SqlConnector implements Connector {
     return { source: this.id, type, id, lastUpdated, resource };
   }
 
-  /** Runs one statement: logs it (and its plan with `explain`), reports it, maps failures to the error model. */
-  private async run(operation: string, statement: Statement, ctx: CallContext): Promise<Row[]> {
+  /**
+   * Runs one statement: logs it (and its plan with `explain`), reports it, maps failures to the error
+   * model. `fromCursor`: the statement carries a position the client sent back in a cursor.
+   */
+  private async run(operation: string, statement: Statement, ctx: CallContext, fromCursor = false): Promise<Row[]> {
     const started = performance.now();
     let rows: Row[] = [];
     let outcome: 'ok' | 'error' = 'ok';
@@ -226,7 +229,7 @@ export class SqlConnector implements Connector {
       return rows;
     } catch (error) {
       outcome = 'error';
-      throw this.failure(error, operation);
+      throw this.failure(error, operation, fromCursor);
     } finally {
       const durationMs = performance.now() - started;
       this.log.debug({ source: this.id, requestId: ctx.requestId, operation, sql: statement.text, params: statement.values.length, rows: rows.length, durationMs: Math.round(durationMs * 10) / 10, outcome }, 'sql statement');
@@ -245,9 +248,12 @@ export class SqlConnector implements Connector {
     }
   }
 
-  private failure(error: unknown, operation: string): Error {
+  private failure(error: unknown, operation: string, fromCursor: boolean): Error {
     const e = error instanceof SqlDriverError ? error : new SqlDriverError('invalid', 'query failed', error);
     const cause = e.cause as { message?: string; code?: string } | undefined;
+    // A statement resuming from a cursor: a value the database refuses is taken as the position's (its sort
+    // values can only be checked by the database; the other parameters come from the gateway or were checked).
+    if (e.failure === 'value' && fromCursor) return badInput('"after" is not a valid cursor', { argument: 'after' });
     this.log.warn({ source: this.id, operation, failure: e.failure, code: cause?.code, err: cause?.message }, 'sql statement failed');
     if (e.failure === 'timeout') return new SourceTimeoutError(this.id, this.config.statementTimeoutMs);
     return new SourceUnavailableError(this.id, e.reason);

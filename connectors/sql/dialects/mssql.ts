@@ -48,6 +48,8 @@ export function createMssqlDriver(options: DriverOptions): SqlDriver {
         if (code === 'ETIMEOUT') throw new SqlDriverError('timeout', 'statement timed out', error);
         if (code === 'ELOGIN') throw new SqlDriverError('denied', 'login failed', error);
         if (code === 'ESOCKET' || code === 'ECONNCLOSED' || code === 'ENOTOPEN') throw new SqlDriverError('unavailable', 'database unreachable', error);
+        // 241/245/8114: a conversion of a parameter to the column's type failed (untested here, see docs/sources/sql.md).
+        if ([241, 245, 8114].includes((error as { number?: number }).number ?? 0)) throw new SqlDriverError('value', 'a value does not fit its column', error);
         throw new SqlDriverError('invalid', 'query failed', error);
       }
     },

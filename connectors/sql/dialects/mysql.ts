@@ -19,6 +19,7 @@ export const mysqlDialect: Dialect = {
 
 const TIMEOUT_ERRNOS = new Set([1969, 3024, 1317]);
 const DENIED_ERRNOS = new Set([1044, 1045, 1142, 1143, 1227, 1792]);
+const VALUE_ERRNOS = new Set([1292, 1366, 1411]);
 
 function failureOf(error: unknown): SqlDriverError {
   const e = error as { code?: string; errno?: number; fatal?: boolean };
@@ -28,6 +29,8 @@ function failureOf(error: unknown): SqlDriverError {
     return new SqlDriverError('unavailable', 'database unreachable', error);
   }
   if (e.errno === 1146 || e.errno === 1054) return new SqlDriverError('invalid', 'the mapping names a table or column the database does not have', error);
+  // Incorrect value for its type (strict modes; MariaDB mostly compares such values with a warning instead).
+  if (e.errno !== undefined && VALUE_ERRNOS.has(e.errno)) return new SqlDriverError('value', 'a value does not fit its column', error);
   return new SqlDriverError('invalid', 'query failed', error);
 }
 

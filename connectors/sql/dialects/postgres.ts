@@ -30,6 +30,8 @@ function failureOf(error: unknown): SqlDriverError {
   }
   if (/timeout exceeded when trying to connect|Connection terminated/i.test(e.message ?? '')) return new SqlDriverError('unavailable', 'database unreachable', error);
   if (code === '42P01' || code === '42703' || code === '3F000') return new SqlDriverError('invalid', 'the mapping names a table or column the database does not have', error);
+  // Class 22, data exception: e.g. invalid input syntax for type date.
+  if (code.startsWith('22')) return new SqlDriverError('value', 'a value does not fit its column', error);
   return new SqlDriverError('invalid', 'query failed', error);
 }
 

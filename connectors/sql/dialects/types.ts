@@ -26,8 +26,12 @@ export interface Dialect {
   explain(sql: string): string;
 }
 
-/** Why a statement failed, as far as a client may know. */
-export type SqlFailure = 'timeout' | 'unavailable' | 'denied' | 'invalid';
+/**
+ * Why a statement failed, as far as a client may know. `value`: the database refused a parameter
+ * for the column it was compared with (text where a date is stored); the connector decides whose
+ * mistake that was (a cursor's position is the client's).
+ */
+export type SqlFailure = 'timeout' | 'unavailable' | 'denied' | 'invalid' | 'value';
 
 export class SqlDriverError extends Error {
   constructor(

@@ -131,6 +131,18 @@ for (const db of SQL_DBS) {
         expect(errorCodes(result.body)).toEqual(['BAD_USER_INPUT']);
       }
     });
+
+    test('a position whose sort value is of the wrong kind (text where the column holds dates) is BAD_USER_INPUT where the database refuses it, never a source failure', async () => {
+      const id = encodeId('research', 'Patient', String(busiest.person));
+      const first = dataOf<{ patient: { encounters: Page } }>(await gateway.query(visitsQuery, { id, first: 3 })).patient.encounters;
+      const cursor = decode(first.pageInfo.endCursor!) as Json & { p: Record<string, unknown[]> };
+      const [, ...rest] = cursor.p['research:Encounter']!;
+      const tampered = Buffer.from(JSON.stringify({ ...cursor, p: { 'research:Encounter': ['not a date', ...rest] } })).toString('base64url');
+      const result = await gateway.query(visitsQuery, { id, first: 3, after: tampered });
+      // PostgreSQL refuses the value; MariaDB and SQLite compare it as text and answer a page.
+      if (db === 'postgres') expect(errorCodes(result.body)).toEqual(['BAD_USER_INPUT']);
+      else expect(errorCodes(result.body)).toEqual([]);
+    });
   });
 }
 
