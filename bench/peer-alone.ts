@@ -5,7 +5,7 @@
  */
 import { startGateway } from './processes';
 import type { LoadRequest } from './load';
-import { startRecorder } from './recorder';
+import { startRecordingProxy } from '../test/peers/recording-proxy';
 
 export interface RecordedSearches {
   /** Every request, for all patients, in the order the gateway sent them (GET searches and POST batch Bundles). */
@@ -35,7 +35,7 @@ function searchTypes(r: LoadRequest, base: string): string[] {
 }
 
 /**
- * Starts a second gateway whose source goes through a recorder, asks it the question once per
+ * Starts a second gateway whose source goes through a recording proxy, asks it the question once per
  * request body, and returns the searches it sent (its start-up requests are left out).
  */
 export async function recordSearches(
@@ -45,20 +45,24 @@ export async function recordSearches(
   configFor: (fhirUrl: string) => string,
   bodies: string[],
 ): Promise<RecordedSearches> {
-  const recorder = await startRecorder(fhirUrl);
-  const gateway = await startGateway(root, { ...env, BENCH_PROFILE: '' }, configFor(recorder.url));
+  const proxy = await startRecordingProxy(fhirUrl);
+  const gateway = await startGateway(root, { ...env, BENCH_PROFILE: '' }, configFor(proxy.url));
   try {
-    recorder.take();
+    proxy.clear();
     const requests: LoadRequest[] = [];
     for (const body of bodies) {
       const res = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       await res.arrayBuffer();
       if (!res.ok) throw new Error(`recording gateway answered HTTP ${res.status}`);
-      for (const r of recorder.take()) requests.push(
+      // Each HTTP request as the gateway sent it: a GET search, or a POST of a batch Bundle.
+      for (const r of proxy.http) {
+        requests.push(
           r.method === 'POST'
-            ? { method: 'POST', path: r.path, body: r.body ?? '', headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' } }
-            : { method: 'GET', path: r.path },
+            ? { method: 'POST', path: r.raw!, body: r.body ?? '', headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' } }
+            : { method: 'GET', path: r.raw! },
         );
+      }
+      proxy.clear();
     }
     const base = new URL(fhirUrl).pathname.replace(/\/+$/, '');
     const byType: Record<string, number> = {};
@@ -73,6 +77,6 @@ export async function recordSearches(
     return { requests, perQuestion: requests.length / n, searchesPerQuestion: searches / n, byType };
   } finally {
     await gateway.stop();
-    await recorder.close();
+    await proxy.close();
   }
 }
