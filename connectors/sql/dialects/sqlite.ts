@@ -146,8 +146,8 @@ export function createSqliteDriver(options: DriverOptions): SqlDriver {
     const timer = setTimeout(() => {
       // The client gets its timeout now; the worker is ended, but its thread runs on until SQLite
       // finishes the statement (it never returns to JavaScript before), so such threads are counted.
+      // Counted before `lost` moves on to the next statement, so that one sees it.
       const stuck = worker;
-      lost(new SqlDriverError('timeout', 'statement timed out'));
       if (stuck) {
         const ended: Promise<unknown> = stuck.terminate().finally(() => {
           stopping.delete(ended);
@@ -155,6 +155,7 @@ export function createSqliteDriver(options: DriverOptions): SqlDriver {
         });
         stopping.add(ended);
       }
+      lost(new SqlDriverError('timeout', 'statement timed out'));
     }, options.statementTimeoutMs);
     running = { job, timer };
     worker.postMessage({ sql: job.sql, params: job.params });

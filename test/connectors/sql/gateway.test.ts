@@ -137,6 +137,18 @@ describe('database sessions opened by the SQL connector', () => {
         await expect(driver.query('SELECT 1 AS ok', [])).resolves.toEqual([{ ok: 1 }]);
         await driver.close();
       });
+      if (db === 'sqlite') {
+        test('refuse statements at once while two timed-out ones still hold their threads', async () => {
+          const driver = createDriver({ url: sqlUrl(db, 'omop'), poolSize: 1, statementTimeoutMs: 100 });
+          const slow = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10000000) SELECT COUNT(*) AS s FROM c';
+          // Queued together: the third waits behind the two, which time out one after the other.
+          const [first, second, third] = await Promise.allSettled([driver.query(slow, []), driver.query(slow, []), driver.query('SELECT 1 AS ok', [])]);
+          expect(first).toMatchObject({ status: 'rejected', reason: { failure: 'timeout' } });
+          expect(second).toMatchObject({ status: 'rejected', reason: { failure: 'timeout' } });
+          expect(third).toMatchObject({ status: 'rejected', reason: { failure: 'unavailable' } });
+          await driver.close();
+        });
+      }
     });
   }
 });
