@@ -16,7 +16,7 @@ import { connectionUrl, findRepoRoot, NAMESPACE, type SqlDb } from '../test/peer
 import { cohortConfig, cohortQuery, topConditionCode } from './cohort';
 import { processCpuSeconds } from './machine';
 import { startGateway, type Service } from './processes';
-import { percentile } from './stats';
+import { askGraphql, percentile, timeRuns } from './stats';
 
 const DB = (process.env.BENCH_SQL_DB ?? 'postgres') as SqlDb;
 const ROUNDS = Number(process.env.BENCH_AB_ROUNDS ?? 12);
@@ -28,18 +28,6 @@ interface Side {
   gateway: Service;
   times: number[];
   cpuSeconds: number;
-}
-
-async function ask(url: string, body: string, n: number): Promise<number[]> {
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const started = performance.now();
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-    const text = await res.text();
-    if (!res.ok || text.includes('"errors"')) throw new Error(`GraphQL request failed: ${text.slice(0, 300)}`);
-    times.push(performance.now() - started);
-  }
-  return times;
 }
 
 async function main(): Promise<void> {
@@ -57,11 +45,11 @@ async function main(): Promise<void> {
     for (const [name, dir] of [['A', resolve(other)], ['B', root]] as const) {
       sides.push({ name, root: dir, gateway: await startGateway(dir, process.env, config), times: [], cpuSeconds: 0 });
     }
-    for (const side of sides) await ask(side.gateway.url, body, 60); // warm-up: compiled queries, JIT, pools
+    for (const side of sides) await timeRuns(0, 60, () => askGraphql(side.gateway.url, body)); // warm-up: compiled queries, JIT, pools
     for (let round = 0; round < ROUNDS; round++) {
       for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
         const before = processCpuSeconds(side.gateway.pid!) ?? 0;
-        side.times.push(...(await ask(side.gateway.url, body, BATCH)));
+        side.times.push(...(await timeRuns(BATCH, 0, () => askGraphql(side.gateway.url, body))));
         side.cpuSeconds += (processCpuSeconds(side.gateway.pid!) ?? 0) - before;
       }
     }

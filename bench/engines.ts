@@ -17,6 +17,7 @@ import { processCpuSeconds } from './machine';
 import { pickPatients } from './patients';
 import { binNodeFlags, obtainPeer, startGateway } from './processes';
 import { GATEWAY_SUMMARY, requestBody } from './queries';
+import { askGraphql } from './stats';
 
 const IN_FLIGHT = 8;
 
@@ -42,9 +43,7 @@ async function fire(url: string, bodies: string[], count: number): Promise<void>
   const worker = async (): Promise<void> => {
     while (next < count) {
       const body = bodies[next++ % bodies.length]!;
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-      const text = await res.text();
-      if (!res.ok || text.includes('"errors"')) throw new Error(`gateway answered ${res.status}: ${text.slice(0, 200)}`);
+      await askGraphql(url, body);
     }
   };
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));

@@ -26,7 +26,7 @@ import { cohortConfig, cohortQuery, topConditionCode } from './cohort';
 import { measure } from './load';
 import { startGateway } from './processes';
 import { machineFacts } from './machine';
-import { percentile, timeRuns } from './stats';
+import { askGraphql, percentile, timeRuns } from './stats';
 
 const DB = (process.env.BENCH_SQL_DB ?? 'postgres') as SqlDb;
 const SECONDS = Number(process.env.BENCH_SQL_SECONDS ?? 10);
@@ -198,12 +198,7 @@ async function main(): Promise<void> {
   try {
     const body = JSON.stringify({ query: cohortQuery(code) });
     // What a timed request does on the client side: send, read the whole answer, check it has no errors.
-    const ask = async (): Promise<{ upstream: number; text: string }> => {
-      const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-      const text = await res.text();
-      if (!res.ok || text.includes('"errors"')) throw new Error(`GraphQL request failed: ${text.slice(0, 300)}`);
-      return { upstream: Number(res.headers.get('x-upstream-requests')), text };
-    };
+    const ask = (): Promise<{ upstream: number; text: string }> => askGraphql(endpoint, body);
     const sample = await ask();
     // Counted once, outside the timed requests (a regex over 285 KB costs the client about a millisecond).
     const objectsReturned = (sample.text.match(/"id":/g) ?? []).length;

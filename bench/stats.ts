@@ -16,3 +16,11 @@ export async function timeRuns(runs: number, warmup: number, fn: () => Promise<u
   }
   return times.sort((a, b) => a - b);
 }
+
+/** POSTs a GraphQL request and reads the whole answer: its text and the gateway's upstream request count. Throws on an HTTP error or GraphQL `errors`. */
+export async function askGraphql(url: string, body: string): Promise<{ text: string; upstream: number }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const text = await res.text();
+  if (!res.ok || text.includes('"errors"')) throw new Error(`GraphQL request failed (HTTP ${res.status}): ${text.slice(0, 300)}`);
+  return { text, upstream: Number(res.headers.get('x-upstream-requests')) };
+}

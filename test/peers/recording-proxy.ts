@@ -17,7 +17,7 @@ export interface RecordedUpstream {
   params: [string, string][];
   /** The path and query exactly as received (with the FHIR base's path), for replaying. */
   raw?: string;
-  /** A POST's body, e.g. a FHIR `batch` Bundle (entries of `http` only). */
+  /** A POST's body, e.g. a FHIR `batch` Bundle. */
   body?: string;
 }
 
@@ -67,7 +67,7 @@ export async function startRecordingProxy(upstream: string): Promise<RecordingPr
     const forwarded: RecordedUpstream = { ...record(req.method ?? 'GET', rest), raw: url };
     http.push(forwarded);
     const isBatch = req.method === 'POST' && (rest === '' || rest.startsWith('?'));
-    if (!isBatch) requests.push(record(req.method ?? 'GET', rest));
+    if (!isBatch) requests.push(forwarded);
     const headers = { ...req.headers, host: target.host };
     delete headers['accept-encoding'];
     const forward = httpRequest({ agent, hostname: target.hostname, port: target.port, method: req.method, path: url, headers }, (up) => {
