@@ -134,6 +134,8 @@ export interface SearchRequest {
   /**
    * At most `limit` records per value of the request's `param` criterion (each parent's first in
    * sort order), on top of `limit`. Sent only when the type's `limitPerRef` has `param`; `offset` is 0.
+   * Each parent's records then come in sort order, but the order across parents is the source's
+   * (the caller splits them per parent).
    */
   perRef?: { param: 'patient' | 'encounter'; limit: number };
   /**

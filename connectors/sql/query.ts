@@ -178,19 +178,26 @@ export function pageStatement(mapping: CompiledMapping, query: PageQuery): { sta
   });
   let k = 0;
   const keys = width.flatMap((w, i) => Array.from({ length: w }, () => ({ expr: q(`_s${k++}`), dir: query.sort[i]!.direction })));
-  const order = orderBy(keys, [q('_part'), q('_id')], dialect.isNullFlag);
+  // Ties are broken by table, then id (by id alone when one table serves the type).
+  const manyParts = query.type.parts.length > 1;
+  const tieColumns = manyParts ? [q('_part'), q('_id')] : [q('_id')];
+  const order = orderBy(keys, tieColumns, dialect.isNullFlag);
   const union = `(${branches.join(' UNION ALL ')}) ${q('u')}`;
   if (perRef && query.after) throw new Error('a page ranked per parent starts at the first record');
-  const ties: Term[] = [...(query.type.parts.length > 1 ? [{ expr: q('_part'), dir: 'asc' as const }] : []), { expr: q('_id'), dir: 'asc' }];
+  const ties: Term[] = tieColumns.map((expr) => ({ expr, dir: 'asc' }));
   const from = perRef
     ? `(SELECT ${q('u')}.*, ROW_NUMBER() OVER (PARTITION BY ${q('_ref')} ${order}) AS ${q('_rn')} FROM ${union}) ${q('r')} WHERE ${q('_rn')} <= ${checkedInt(perRef.limit, 'limit')}`
     : query.after
       ? `${union} WHERE ${keysetCondition(keys, ties, query.after, dialect.isNullFlag, p.add)}`
       : union;
+  // Rows ranked per parent are split per parent by the caller: they come parent by parent, each
+  // parent's in the page's order, which is the order the ranking sorted them in (cheaper for the
+  // database to sort again than the page's order across parents).
+  const outerOrder = perRef ? orderBy(keys, tieColumns, dialect.isNullFlag).replace(/^ORDER BY /, `ORDER BY ${q('_ref')} ASC, `) : order;
   // Only what rows are built from leaves the database: not the rank and parent columns, nor the
   // sort values unless positions are asked for; ORDER BY still reads them inside.
-  const out = [q('_id'), ...(query.type.parts.length > 1 ? [q('_part')] : []), ...(query.positions ? keys.map((key) => key.expr) : []), ...allColumns.map((c) => q(c.key))];
-  const sql = `SELECT ${out.join(', ')} FROM ${from} ${order} ${dialect.page(query.limit, query.offset)}`;
+  const out = [q('_id'), ...(manyParts ? [q('_part')] : []), ...(query.positions ? keys.map((key) => key.expr) : []), ...allColumns.map((c) => q(c.key))];
+  const sql = `SELECT ${out.join(', ')} FROM ${from} ${outerOrder} ${dialect.page(query.limit, query.offset)}`;
   return { statement: p.render(sql), parts: live.map((l) => l.part) };
 }
 

@@ -272,13 +272,19 @@ for (const db of SQL_DBS) {
         expect(statements[0]!.sql).toMatch(/ROW_NUMBER\(\) OVER \(PARTITION BY/);
         expect(statements[0]!.operation).toBe(`SELECT ${type} by patient, first ${N} per patient`);
         const got = new Map<string, string[]>();
+        const datesOf = new Map<string, string[]>();
+        const runs: string[] = []; // the patients in the order their records come
         for (const record of result.records) {
           const person = /\/(.+)$/.exec(String((record.resource.subject as { reference: string }).reference))![1]!;
           got.set(person, [...(got.get(person) ?? []), record.id]);
+          const date = String(record.resource.period ? (record.resource.period as { start?: string }).start : record.resource.effectiveDateTime);
+          datesOf.set(person, [...(datesOf.get(person) ?? []), date]);
+          if (runs[runs.length - 1] !== person) runs.push(person);
         }
         expect({ type, got: Object.fromEntries(got) }).toEqual({ type, got: Object.fromEntries(expected) });
-        const dates = result.records.map((r) => String(r.resource.period ? (r.resource.period as { start?: string }).start : r.resource.effectiveDateTime));
-        expect(dates).toEqual([...dates].sort().reverse()); // still in the order asked across patients
+        // Each patient's records come together, newest first (the order asked); across patients the order is the source's.
+        expect(new Set(runs).size).toBe(runs.length);
+        for (const dates of datesOf.values()) expect(dates).toEqual([...dates].sort().reverse());
       }
     });
 
