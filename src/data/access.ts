@@ -152,7 +152,9 @@ export class DataAccess {
     const group = `${part.source}\u0000${part.request.type}`;
     let loader = this.pages.get(group);
     if (!loader) {
-      loader = new DataLoader((keys) => this.loadPages(keys), { cacheKeyFn: pageKey });
+      // No cache: its key (the part's whole identity as text) cost more to write for every list than
+      // the rare repeat saves; repeats asked together are still fetched once (see loadPages).
+      loader = new DataLoader((keys) => this.loadPages(keys), { cache: false });
       this.pages.set(group, loader);
     }
     return loader;
@@ -205,6 +207,10 @@ export class DataAccess {
     return keys.map((key) => failures.get(`${key.source}\u0000${key.type}`) ?? found.get(recordKey(key)) ?? null);
   }
 
+  /**
+   * The pages of one tick. Keys that differ only in the parent share one batched request (whose
+   * split gives a repeated parent its page again); the other pages are fetched once per distinct key.
+   */
   private async loadPages(keys: readonly PageKey[]): Promise<(PartPage | Error)[]> {
     const results = new Array<PartPage | Error>(keys.length);
     const batches = new Map<string, number[]>();
@@ -231,13 +237,17 @@ export class DataAccess {
       );
     }
     await Promise.all(tasks);
+    const distinct = new Map<string, Promise<PartPage>>();
     await Promise.all(
-      singles.map((i) =>
-        this.loadPage(keys[i]!).then(
-          (page) => void (results[i] = page),
+      singles.map((i) => {
+        const key = pageKey(keys[i]!);
+        let page = distinct.get(key);
+        if (!page) distinct.set(key, (page = this.loadPage(keys[i]!)));
+        return page.then(
+          (found) => void (results[i] = found),
           (error: Error) => void (results[i] = error),
-        ),
-      ),
+        );
+      }),
     );
     return results;
   }

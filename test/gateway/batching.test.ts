@@ -141,6 +141,30 @@ describe('per-request loaders', () => {
     expect(alone.upstream).toBe(2);
   });
 
+  it('the same list asked twice in one request (aliases) is fetched once, first pages and later ones', async () => {
+    const { edges } = dataOf<{ patients: Conn<{ id: string }> }>(await gw.query('{ patients(first: 1) { edges { node { id } } } }')).patients;
+    const id = edges[0]!.node.id;
+    const once = await gw.query('query($id: ID!) { patient(id: $id) { a: encounters(first: 2) { edges { cursor node { id } } } } }', { id });
+    const page = dataOf<{ patient: { a: Conn<{ id: string }> & { edges: { cursor: string }[] } } }>(once).patient.a;
+    expect(page.edges).toHaveLength(2);
+    proxy.clear();
+    const twice = await gw.query('query($id: ID!) { patient(id: $id) { a: encounters(first: 2) { edges { node { id } } } b: encounters(first: 2) { edges { node { id } } } } }', { id });
+    expect(byType()).toEqual({ Patient: 1, Encounter: 1 });
+    const first = dataOf<{ patient: { a: Conn<{ id: string }>; b: Conn<{ id: string }> } }>(twice).patient;
+    expect(first.b).toEqual(first.a);
+    expect(twice.upstream).toBe(once.upstream); // the patient, then one Encounter search
+    const after = page.edges[1]!.cursor;
+    proxy.clear();
+    const next = await gw.query(
+      'query($id: ID!, $after: String) { patient(id: $id) { a: encounters(first: 2, after: $after) { edges { node { id } } } b: encounters(first: 2, after: $after) { edges { node { id } } } } }',
+      { id, after },
+    );
+    const second = dataOf<{ patient: { a: Conn<{ id: string }>; b: Conn<{ id: string }> } }>(next).patient;
+    expect(second.b).toEqual(second.a);
+    expect(second.a.edges.map((e) => e.node.id)).not.toContain(first.a.edges[0]!.node.id);
+    expect(byType()).toEqual({ Patient: 1, Encounter: 1 });
+  });
+
   it('a record read in one request is fetched again by the next one', async () => {
     const { edges } = dataOf<{ patients: Conn<{ id: string }> }>(
       await gw.query('{ patients(first: 1) { edges { node { id } } } }'),
