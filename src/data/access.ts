@@ -64,6 +64,15 @@ const recordKey = (k: RecordKey): string => `${k.source}\u0000${k.type}\u0000${k
 const pageKey = (k: PageKey): string =>
   `${partText(k.part)}\u0000${k.offset}\u0000${k.limit}\u0000${k.wantTotal ? 1 : 0}\u0000${k.part.request.include?.join(',') ?? ''}\u0000${k.part.request.elements?.join(',') ?? '*'}\u0000${k.positions ? 1 : 0}${k.after ? JSON.stringify(k.after) : ''}`;
 
+/** A list of names as text, kept per list (include and element lists are shared by every parent's part of a list). */
+const listTexts = new WeakMap<readonly string[], string>();
+function listText(list: readonly string[] | undefined): string {
+  if (!list) return '[]';
+  let text = listTexts.get(list);
+  if (text === undefined) listTexts.set(list, (text = JSON.stringify(list)));
+  return text;
+}
+
 /** Per element list of a projection (shared by a list's parts), the elements asked for with the gateway's own, per type and sort. */
 const withOwnElements = new WeakMap<readonly string[], Map<string, readonly string[]>>();
 
@@ -125,6 +134,8 @@ export class DataAccess {
     const { offsets, positions } = decodeCursorState(args.after, fp);
     const settled = await Promise.allSettled(
       parts.map((part) => {
+        // A type its source does not hold (a list spans every medication type): nothing to load.
+        if (!this.holds(part)) return Promise.resolve<PartPage>({ key: part.key, offset: offsets[part.key] ?? 0, records: [], hasMore: false, total: 0 });
         const offset = offsets[part.key] ?? 0;
         const after = offset > 0 ? positions[part.key] : undefined;
         return this.pagesOf(part).load({ part, offset, limit: args.first + 1, wantTotal: args.wantTotal, positions: Boolean(args.positions), ...(after ? { after } : {}) });
@@ -146,6 +157,12 @@ export class DataAccess {
   /** One part's page from `offset` (batched and cached like connection pages; policy filtered, not yet released). */
   partPage(part: Part, offset: number, limit: number, wantTotal: boolean): Promise<PartPage> {
     return this.pagesOf(part).load({ part, offset, limit, wantTotal, positions: false });
+  }
+
+  /** Whether the part's source holds its type (an unknown source is left to fail where it is used). */
+  private holds(part: Part): boolean {
+    const connector = this.options.registry.get(part.source);
+    return !connector || connector.capabilities().types[part.request.type] !== undefined;
   }
 
   private pagesOf(part: Part): DataLoader<PageKey, PartPage, string> {
@@ -259,8 +276,9 @@ export class DataAccess {
     if (!ref) return undefined;
     const caps = this.options.registry.get(key.part.source)?.capabilities().types[key.part.request.type];
     if (!caps?.multiValueRefs || !caps.params.has(ref.param)) return undefined;
-    const others = key.part.request.criteria.filter((_, i) => i !== ref.index);
-    return JSON.stringify([key.part.source, key.part.request.type, ref.param, others, key.part.request.sort, key.limit, key.part.request.include ?? [], key.part.request.elements ?? '*', key.positions]);
+    const { criteria, sort, include, elements } = key.part.request;
+    const others = criteria.length === 1 ? '' : JSON.stringify(criteria.filter((_, i) => i !== ref.index));
+    return `${key.part.source}\u0000${key.part.request.type}\u0000${ref.param}\u0000${others}\u0000${JSON.stringify(sort)}\u0000${key.limit}\u0000${listText(include)}\u0000${elements ? listText(elements) : '*'}\u0000${key.positions ? 1 : 0}`;
   }
 
   /** The part's criteria with the policy's constraints added and cohorts resolved; null when nothing can match. */
