@@ -151,6 +151,12 @@ export interface SearchRequest {
    * for other reads.
    */
   elements?: readonly string[];
+  /**
+   * Elements of `elements` whose texts the caller will not read: the `display` of their codings and
+   * their `text`. A source may leave those out (e.g. a concept name from a look-up table); sent
+   * only with `elements`.
+   */
+  textless?: readonly string[];
   /** Return each record's `position`, so a next page can start after it (types whose capabilities say `keyset`). */
   positions?: boolean;
   /**

@@ -35,7 +35,8 @@ export function relatedList(types: readonly ResourceType[], link: Link, pickType
     // Only what the nodes read is asked for, except where records of several sources are compared (collapsed).
     const request = (type: ResourceType, criteria: Criterion[], project = true): Part['request'] => {
       const elements = project ? ahead.elements.get(type) : undefined;
-      return { type, criteria, sort, ...include, ...(elements ? { elements } : {}) };
+      const textless = elements ? ahead.textless.get(type) : undefined;
+      return { type, criteria, sort, ...include, ...(elements ? { elements } : {}), ...(textless ? { textless } : {}) };
     };
     const connectionArgs = { first: pageSize(args.first), after: args.after, sort, wantTotal: selectsField(info, 'totalCount'), path: responsePath(info), positions: ahead.cursors };
     const members = link === 'patient' ? membersOf(parent, ctx) : [];

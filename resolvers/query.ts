@@ -90,10 +90,11 @@ export const queryResolvers: Resolvers = {
       const include = ahead.references;
       // Without identity resolution each record is shown as it is: only what the nodes read is asked for.
       const elements = ctx.identity ? undefined : ahead.elements.get('Patient');
+      const textless = elements ? ahead.textless.get('Patient') : undefined;
       const parts: Part[] = ctx.data.registry.servingType('Patient').map((c) => ({
         key: `${c.id}:Patient`,
         source: c.id,
-        request: { type: 'Patient', criteria, sort, ...(include.length > 0 ? { include } : {}), ...(elements ? { elements } : {}) },
+        request: { type: 'Patient', criteria, sort, ...(include.length > 0 ? { include } : {}), ...(elements ? { elements } : {}), ...(textless ? { textless } : {}) },
       }));
       const connectionArgs = { first: pageSize(args.first), after: args.after, sort, wantTotal: selectsField(info, 'totalCount'), path: responsePath(info) };
       if (!ctx.identity) return ctx.data.connection(parts, { ...connectionArgs, positions: ahead.cursors });

@@ -102,7 +102,7 @@ export class SqlConnector implements Connector {
   async search(request: SearchRequest, ctx: CallContext): Promise<SearchResult> {
     const full = this.mapping.types.get(request.type);
     if (!full) return { records: [], hasMore: false, total: request.wantTotal ? 0 : undefined };
-    const compiled = request.elements ? this.projected(full, request.elements) : full;
+    const compiled = request.elements ? this.projected(full, request.elements, request.textless ?? []) : full;
     if (request.after) checkPosition(request.after, positionLength(full, request.sort), full);
     const operation = `SELECT ${request.type}${describeCriteria(request.criteria)}${request.perRef ? `, first ${request.perRef.limit} per ${request.perRef.param}` : ''}${request.after ? ', after a position' : ''}`;
     const [page, total] = await Promise.all([
@@ -112,12 +112,12 @@ export class SqlConnector implements Connector {
     return { records: page.records.slice(0, request.limit), hasMore: page.records.length > request.limit, total };
   }
 
-  /** The type compiled for selecting only `elements` (cached per element set). */
-  private projected(compiled: CompiledType, elements: readonly string[]): CompiledType {
-    const key = `${compiled.type}\u0000${[...elements].sort().join(',')}`;
+  /** The type compiled for selecting only `elements`, without the texts of `textless` ones (cached per element set). */
+  private projected(compiled: CompiledType, elements: readonly string[], textless: readonly string[]): CompiledType {
+    const key = `${compiled.type}\u0000${[...elements].sort().join(',')}\u0000${[...textless].sort().join(',')}`;
     let found = this.projections.get(key);
     if (!found) {
-      found = projectType(this.mapping, compiled, elements);
+      found = projectType(this.mapping, compiled, elements, textless);
       if (this.projections.size < MAX_PROJECTIONS) this.projections.set(key, found);
     }
     return found;

@@ -62,7 +62,7 @@ const MAX_IDS_PER_REQUEST = 100;
 
 const recordKey = (k: RecordKey): string => `${k.source}\u0000${k.type}\u0000${k.id}`;
 const pageKey = (k: PageKey): string =>
-  `${partText(k.part)}\u0000${k.offset}\u0000${k.limit}\u0000${k.wantTotal ? 1 : 0}\u0000${k.part.request.include?.join(',') ?? ''}\u0000${k.part.request.elements?.join(',') ?? '*'}\u0000${k.positions ? 1 : 0}${k.after ? JSON.stringify(k.after) : ''}`;
+  `${partText(k.part)}\u0000${k.offset}\u0000${k.limit}\u0000${k.wantTotal ? 1 : 0}\u0000${k.part.request.include?.join(',') ?? ''}\u0000${k.part.request.elements?.join(',') ?? '*'}\u0000${listText(k.part.request.textless)}\u0000${k.positions ? 1 : 0}${k.after ? JSON.stringify(k.after) : ''}`;
 
 /** A list of names as text, kept per list (include and element lists are shared by every parent's part of a list). */
 const listTexts = new WeakMap<readonly string[], string>();
@@ -276,9 +276,9 @@ export class DataAccess {
     if (!ref) return undefined;
     const caps = this.options.registry.get(key.part.source)?.capabilities().types[key.part.request.type];
     if (!caps?.multiValueRefs || !caps.params.has(ref.param)) return undefined;
-    const { criteria, sort, include, elements } = key.part.request;
+    const { criteria, sort, include, elements, textless } = key.part.request;
     const others = criteria.length === 1 ? '' : JSON.stringify(criteria.filter((_, i) => i !== ref.index));
-    return `${key.part.source}\u0000${key.part.request.type}\u0000${ref.param}\u0000${others}\u0000${JSON.stringify(sort)}\u0000${key.limit}\u0000${listText(include)}\u0000${elements ? listText(elements) : '*'}\u0000${key.positions ? 1 : 0}`;
+    return `${key.part.source}\u0000${key.part.request.type}\u0000${ref.param}\u0000${others}\u0000${JSON.stringify(sort)}\u0000${key.limit}\u0000${listText(include)}\u0000${elements ? listText(elements) : '*'}\u0000${listText(textless)}\u0000${key.positions ? 1 : 0}`;
   }
 
   /** The part's criteria with the policy's constraints added and cohorts resolved; null when nothing can match. */
@@ -471,8 +471,8 @@ export class DataAccess {
    * after the fetch (consent, labels). Projected records are never cached for reads by id, which
    * may need other elements.
    */
-  private projection(part: Part, caps: TypeCapabilities, residual: readonly Criterion[]): { elements?: readonly string[] } {
-    const { elements, type, sort } = part.request;
+  private projection(part: Part, caps: TypeCapabilities, residual: readonly Criterion[]): { elements?: readonly string[]; textless?: readonly string[] } {
+    const { elements, textless, type, sort } = part.request;
     if (!elements || !caps.projects || residual.length > 0 || this.options.policy.postFilters(part.source, type)) return {};
     let byShape = withOwnElements.get(elements);
     if (!byShape) withOwnElements.set(elements, (byShape = new Map()));
@@ -480,7 +480,8 @@ export class DataAccess {
     const shape = `${type}\u0000${underEncounter ? 1 : 0}${JSON.stringify(sort)}`;
     let all = byShape.get(shape);
     if (!all) byShape.set(shape, (all = [...new Set([...elements, ...ownElements(type, sort, underEncounter)])].sort()));
-    return { elements: all };
+    // The gateway's own reads of these elements (patients, categories, dates) never need their texts.
+    return textless && textless.length > 0 ? { elements: all, textless } : { elements: all };
   }
 
   /**

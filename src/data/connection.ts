@@ -30,7 +30,7 @@ export interface Part {
   key: string;
   source: string;
   /** What the list holds (type, criteria, order), and what the query reads of it (include, elements). */
-  request: Pick<SearchRequest, 'type' | 'criteria' | 'sort' | 'include' | 'elements'>;
+  request: Pick<SearchRequest, 'type' | 'criteria' | 'sort' | 'include' | 'elements' | 'textless'>;
   /** partText's memo (parts live for one request: a property costs less than a WeakMap entry). */
   text?: string;
 }

@@ -21,7 +21,7 @@ import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import type { ResourceType, SourceRecord } from '../../connectors/types';
 import type { GatewayContext } from '../context';
 import { encodeId } from '../ids';
-import { reads } from './reads';
+import { reads, readsAsIs, readsAsIsOf } from './reads';
 import { isObject, type FhirJson } from '../model/fhir-json';
 import { MEDICATION_TYPES } from '../model/elements';
 import type { NestedModel } from '../model/nested';
@@ -111,19 +111,23 @@ function untaggedResolver(config: GraphQLFieldConfig<Parent, GatewayContext>, fi
   }
   if (named instanceof GraphQLEnumType) {
     const guard = enumGuard(named);
-    return (parent) => {
+    return readsAsIs(fieldName, (parent: Parent) => {
       const value = elementOf(parent, fieldName);
       return isList ? asArray(value).map(guard).filter((v) => v !== null) : guard(value);
-    };
+    });
   }
-  if (isList) return (parent) => asArray(elementOf(parent, fieldName));
-  return (parent) => elementOf(parent, fieldName);
+  if (isList) return readsAsIs(fieldName, (parent: Parent) => asArray(elementOf(parent, fieldName)));
+  return readsAsIs(fieldName, (parent: Parent) => elementOf(parent, fieldName));
 }
 
-/** The default resolver of a field, tagged with the element it reads (`reads`) so lists can be projected; `fhir` reads everything. */
+/**
+ * The default resolver of a field, tagged with the element it reads (`reads`) so lists can be
+ * projected; `fhir` reads everything. One that returns its element as it is (`readsAsIs`) lets the
+ * query's sub-selection say which parts of the element are read.
+ */
 function defaultResolver(config: GraphQLFieldConfig<Parent, GatewayContext>, fieldName: string, ownerIsResource: boolean): GraphQLFieldConfig<Parent, GatewayContext>['resolve'] {
   const resolve = untaggedResolver(config, fieldName, ownerIsResource);
-  if (!resolve || (ownerIsResource && fieldName === 'fhir')) return resolve;
+  if (!resolve || (ownerIsResource && fieldName === 'fhir') || readsAsIsOf(resolve)) return resolve;
   if (ownerIsResource && fieldName === 'id') return reads([], resolve);
   if (ownerIsResource && fieldName === 'source') return reads(['meta'], resolve);
   return reads([fieldName], resolve);

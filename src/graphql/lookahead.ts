@@ -17,7 +17,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { implementsResource } from './field-defaults';
-import { readsOf } from './reads';
+import { readsAsIsOf, readsOf } from './reads';
 
 type Composite = GraphQLObjectType | GraphQLInterfaceType;
 
@@ -67,8 +67,49 @@ export interface ListLookahead {
    * not tagged (`reads`), such as `fhir`, reads everything (null).
    */
   elements: NodeElements;
+  /**
+   * Per node type, the elements of `elements` whose texts the query never reads: every field that
+   * reads one returns it as it is (`readsAsIs`), and nothing under those fields is named `display`
+   * or `text` or has a resolver of its own. A source may leave the texts of such elements out
+   * (a code's display name, from a look-up join).
+   */
+  textless: ReadonlyMap<string, readonly string[]>;
   /** Whether the selection reads cursors (`pageInfo`, or `edges { cursor }`): only then are positions worth fetching. */
   cursors: boolean;
+}
+
+/** Member names that hold text about a code (Coding.display, CodeableConcept.text) rather than the code. */
+const TEXT_MEMBERS = new Set(['display', 'text']);
+
+/** Whether a field's sub-selection (through fragments) reads no text member and nothing through a resolver of its own. */
+function readsNoText(node: FieldNode, on: Composite, info: GraphQLResolveInfo, depth = 0): boolean {
+  const type = getNamedType(on.getFields()[node.name.value]?.type);
+  if (!node.selectionSet) return true;
+  if (!isComposite(type) || depth > 10) return false;
+  const fields: [FieldNode, Composite][] = [];
+  fieldsOf(node.selectionSet, type, info, fields);
+  return fields.every(([sub, subOn]) => {
+    const name = sub.name.value;
+    if (name === '__typename') return true;
+    if (TEXT_MEMBERS.has(name)) return false;
+    const resolve = subOn.getFields()[name]?.resolve;
+    return (resolve === undefined || readsAsIsOf(resolve)) && readsNoText(sub, subOn, info, depth + 1);
+  });
+}
+
+/** The elements of `read` whose texts no field of the type's selection reads (see `ListLookahead.textless`). */
+function textlessOf(type: GraphQLObjectType, fields: [FieldNode, Composite][], info: GraphQLResolveInfo, read: readonly string[]): readonly string[] {
+  const own = new Set<string>([type.name, ...type.getInterfaces().map((i) => i.name)]);
+  const texty = new Set<string>();
+  for (const [field, on] of fields) {
+    const name = field.name.value;
+    if (!own.has(on.name) || name === '__typename') continue;
+    const resolve = type.getFields()[name]?.resolve;
+    const elements = readsOf(resolve) ?? [];
+    if (readsAsIsOf(resolve) && readsNoText(field, type, info)) continue;
+    for (const element of elements) texty.add(element);
+  }
+  return read.filter((element) => !texty.has(element));
 }
 
 function elementsOf(type: GraphQLObjectType, fields: [FieldNode, Composite][]): readonly string[] | null {
@@ -103,9 +144,17 @@ function lookahead(info: GraphQLResolveInfo): ListLookahead {
     const target = getNamedType(on.getFields()[field.name.value]?.type);
     if (isComposite(target) && implementsResource(target) && field.name.value !== 'source') references.add(field.name.value);
   }
+  const elements = new Map([...types].map((t) => [t.name, elementsOf(t, fields)]));
+  const textless = new Map<string, readonly string[]>();
+  for (const t of types) {
+    const read = elements.get(t.name);
+    const found = read ? textlessOf(t, fields, info, read) : [];
+    if (found.length > 0) textless.set(t.name, found);
+  }
   return {
     references: [...references].sort(),
-    elements: new Map([...types].map((t) => [t.name, elementsOf(t, fields)])),
+    elements,
+    textless,
     cursors: child(own, 'pageInfo', info).length > 0 || child(edges, 'cursor', info).length > 0,
   };
 }

@@ -41,10 +41,11 @@ function codingOf(text: string): FhirCoding {
   return bar < 0 ? { code: text } : { system: text.slice(0, bar), code: text.slice(bar + 1) };
 }
 
-function conceptBuilder(spec: ConceptSpec, scope: Scope): (row: Row) => FhirCoding[] {
+/** The codings of a concept element; `texts` false: without their display names (nor the columns they come from). */
+function conceptBuilder(spec: ConceptSpec, scope: Scope, texts: boolean): (row: Row) => FhirCoding[] {
   const keyExpr = scope.col(spec.column);
   const key = scope.select(keyExpr);
-  const display = spec.display ? scope.select(scope.col(spec.display)) : undefined;
+  const display = texts && spec.display ? scope.select(scope.col(spec.display)) : undefined;
   const raw = (row: Row): string | undefined => asText(row[key]);
   if (spec.lookup) {
     const lookup = scope.lookup(spec.lookup);
@@ -52,7 +53,7 @@ function conceptBuilder(spec: ConceptSpec, scope: Scope): (row: Row) => FhirCodi
     const q = scope.ctx.dialect.quote;
     const code = scope.select(`${q(alias)}.${q(lookup.code)}`);
     const system = scope.select(`${q(alias)}.${q(lookup.system)}`);
-    const name = lookup.display ? scope.select(`${q(alias)}.${q(lookup.display)}`) : undefined;
+    const name = texts && lookup.display ? scope.select(`${q(alias)}.${q(lookup.display)}`) : undefined;
     const ignored = new Set(lookup.ignore.map(String));
     const systems = new Map(Object.entries(lookup.systems));
     const keep = lookup.keep?.system;
@@ -101,7 +102,11 @@ function constOrColumn(value: string | { column: string } | undefined, scope: Sc
   return (row) => asText(row[key]);
 }
 
-export function compileValue(spec: ValueSpec, scope: Scope, children: ChildQuery[], where: string): Builder {
+/** Texts: members that hold text about a code (Coding.display, CodeableConcept.text), left out of a value compiled with `texts` false. */
+const TEXT_MEMBERS = new Set(['display', 'text']);
+
+/** One value's builder. `texts` false: the value is built without its texts (see TEXT_MEMBERS) and selects no column for them. */
+export function compileValue(spec: ValueSpec, scope: Scope, children: ChildQuery[], where: string, texts = true): Builder {
   if (typeof spec === 'string') {
     const key = scope.select(scope.col(spec));
     return (row) => convert(row[key], {});
@@ -123,7 +128,7 @@ export function compileValue(spec: ValueSpec, scope: Scope, children: ChildQuery
     };
   }
   if ('concept' in spec) {
-    const codings = conceptBuilder(spec.concept, scope);
+    const codings = conceptBuilder(spec.concept, scope, texts);
     return (row) => {
       const coding = codings(row);
       if (coding.length === 0) return undefined;
@@ -132,7 +137,7 @@ export function compileValue(spec: ValueSpec, scope: Scope, children: ChildQuery
     };
   }
   if ('coding' in spec) {
-    const codings = conceptBuilder(spec.coding, scope);
+    const codings = conceptBuilder(spec.coding, scope, texts);
     return (row) => codings(row)[0];
   }
   if ('quantity' in spec) {
@@ -153,9 +158,9 @@ export function compileValue(spec: ValueSpec, scope: Scope, children: ChildQuery
     };
   }
   if ('object' in spec) {
-    const entries = Object.entries(spec.object);
+    const entries = Object.entries(spec.object).filter(([name]) => texts || !TEXT_MEMBERS.has(name));
     const names = entries.map(([name]) => name);
-    const builds = entries.map(([name, s]) => compileValue(s, scope, children, `${where}.${name}`));
+    const builds = entries.map(([name, s]) => compileValue(s, scope, children, `${where}.${name}`, texts));
     const constant = entries.map(([, s]) => isConst(s));
     // An object with nothing but constants (e.g. an identifier's system without its value) is left out.
     return (row, kids) => {
@@ -171,7 +176,7 @@ export function compileValue(spec: ValueSpec, scope: Scope, children: ChildQuery
     };
   }
   if ('list' in spec) {
-    const items = spec.list.map((s, i) => compileValue(s, scope, children, `${where}[${i}]`));
+    const items = spec.list.map((s, i) => compileValue(s, scope, children, `${where}[${i}]`, texts));
     return (row, kids) => {
       let out: unknown[] | undefined;
       for (let i = 0; i < items.length; i++) {
@@ -189,7 +194,7 @@ export function compileValue(spec: ValueSpec, scope: Scope, children: ChildQuery
     const child = new Scope(scope.ctx, rows.table, 'r', rows.joins ?? [], `${where}.rows`, 'c');
     const keyColumn = child.select(child.col(rows.key));
     const parentKey = scope.select(scope.col(rows.parent ?? scope.idColumn));
-    const build = compileValue(rows.value, child, children, `${where}.rows.value`);
+    const build = compileValue(rows.value, child, children, `${where}.rows.value`, texts);
     children.push({ spec: rows, scope: child, keyColumn, parentKey, build });
     return (row, kids) => {
       const list = kids.get(rows)?.get(asText(row[parentKey]) ?? '') ?? [];
@@ -200,11 +205,12 @@ export function compileValue(spec: ValueSpec, scope: Scope, children: ChildQuery
   throw new MappingError(`${where}: unrecognised element spec`);
 }
 
-export function compileElements(elements: Record<string, ValueSpec>, scope: Scope, where: string): CompiledElements {
+/** The builder of a resource's elements; those in `textless` are built without their texts (see compileValue). */
+export function compileElements(elements: Record<string, ValueSpec>, scope: Scope, where: string, textless: ReadonlySet<string> = new Set()): CompiledElements {
   const children: ChildQuery[] = [];
   const entries = Object.entries(elements);
   const names = entries.map(([name]) => name);
-  const builds = entries.map(([name, spec]) => compileValue(spec, scope, children, `${where}.${name}`));
+  const builds = entries.map(([name, spec]) => compileValue(spec, scope, children, `${where}.${name}`, !textless.has(name)));
   return {
     children,
     build: (row, kids, into = {}) => {

@@ -69,25 +69,43 @@ export function compileMapping(mapping: MappingSpec, dialect: Dialect, schema: s
 }
 
 /** One table mapping of a type, compiled: its statement scope (columns, joins) and row builder. */
-function compilePart(ctx: SqlContext, type: ResourceType, part: PartSpec, index: number, count: number, elements: PartSpec['elements'] = part.elements): CompiledPart {
+function compilePart(
+  ctx: SqlContext,
+  type: ResourceType,
+  part: PartSpec,
+  index: number,
+  count: number,
+  elements: PartSpec['elements'] = part.elements,
+  textless: ReadonlySet<string> = new Set(),
+): CompiledPart {
   const where = `resources.${type}${count > 1 ? `[${index}]` : ''}`;
   const scope = new Scope(ctx, part.table, 't', part.joins, where, count > 1 ? `p${index}_` : 'c');
   scope.idColumn = part.id;
   const idExpr = scope.col(part.id);
   const lastUpdatedKey = part.lastUpdated ? scope.select(scope.col(part.lastUpdated)) : undefined;
-  return { index, spec: part, scope, idExpr, lastUpdatedKey, elements: compileElements(elements, scope, `${where}.elements`) };
+  return { index, spec: part, scope, idExpr, lastUpdatedKey, elements: compileElements(elements, scope, `${where}.elements`, textless) };
 }
 
 /**
  * The type compiled for a projection: the same tables and criteria, but each part selects only the
  * columns, look-up joins and child rows of the named elements (the others are left out of the
- * resources). Compiled once per type and element set by the caller.
+ * resources), and the elements in `textless` leave out their texts (coding displays, `text`) and the
+ * columns those come from. Compiled once per type and element set by the caller.
  */
-export function projectType(mapping: CompiledMapping, compiled: CompiledType, elements: readonly string[]): CompiledType {
+export function projectType(mapping: CompiledMapping, compiled: CompiledType, elements: readonly string[], textless: readonly string[] = []): CompiledType {
   const wanted = new Set(elements);
+  const withoutTexts = new Set(textless);
   const count = compiled.parts.length;
   const parts = compiled.parts.map((part) =>
-    compilePart(mapping.ctx, compiled.type, part.spec, part.index, count, Object.fromEntries(Object.entries(part.spec.elements).filter(([name]) => wanted.has(name)))),
+    compilePart(
+      mapping.ctx,
+      compiled.type,
+      part.spec,
+      part.index,
+      count,
+      Object.fromEntries(Object.entries(part.spec.elements).filter(([name]) => wanted.has(name))),
+      withoutTexts,
+    ),
   );
   return { type: compiled.type, parts, caps: compiled.caps };
 }

@@ -47,6 +47,29 @@ for (const db of SQL_DBS) {
       expect(projected.data.patients.edges.some((e) => e.node.encounters.edges.length > 0)).toBe(true);
     });
 
+    test("codes read without their texts select no concept name; a coding's display or a code's text brings it back, as whole records have it", async () => {
+      type Coded = { id: string; code: { coding: Json[]; text?: string } | null; fhir?: { code?: { coding: Json[]; text?: string } } };
+      type Answer = { patients: Edges<{ conditions: Edges<Coded> }> };
+      const list = (selection: string): string => `{ patients(first: 10) { edges { node { conditions(first: 20) { edges { node { id ${selection} } } } } } } }`;
+      const codesOnly = await run<Answer>(list('code { coding { system code } }'));
+      const withDisplay = await run<Answer>(list('code { coding { system code display } }'));
+      const withText = await run<Answer>(list('... on Condition { code { text } }'));
+      const whole = await run<Answer>(list('code { coding { system code display } text } fhir'));
+      const name = /concept_name/;
+      expect(of(codesOnly.sql, 'SELECT Condition')).toMatch(/concept_code/);
+      expect(of(codesOnly.sql, 'SELECT Condition')).not.toMatch(name);
+      expect(of(withDisplay.sql, 'SELECT Condition')).toMatch(name);
+      expect(of(withText.sql, 'SELECT Condition')).toMatch(name);
+      const nodes = (a: Answer): Coded[] => a.patients.edges.flatMap((e) => e.node.conditions.edges.map((c) => c.node));
+      const wholeNodes = nodes(whole.data);
+      expect(wholeNodes.length).toBeGreaterThan(0);
+      expect(wholeNodes.every((n) => typeof n.code?.text === 'string' && n.code.coding.some((c) => typeof c.display === 'string'))).toBe(true);
+      // Each answer is the whole record's, cut to what it asked.
+      expect(nodes(codesOnly.data)).toEqual(wholeNodes.map((n) => ({ id: n.id, code: { coding: n.fhir!.code!.coding.map((c) => ({ system: c.system, code: c.code })) } })));
+      expect(nodes(withDisplay.data)).toEqual(wholeNodes.map((n) => ({ id: n.id, code: { coding: n.fhir!.code!.coding.map((c) => ({ system: c.system, code: c.code, display: c.display ?? null })) } })));
+      expect(nodes(withText.data)).toEqual(wholeNodes.map((n) => ({ id: n.id, code: { text: n.fhir!.code!.text } })));
+    });
+
     test('patients read only for their id select no element column at all', async () => {
       const { data, sql } = await run<{ patients: Edges<{ id: string }> }>('{ patients(first: 3) { edges { node { id } } } }');
       expect(data.patients.edges).toHaveLength(3);
