@@ -21,7 +21,7 @@ export const sqlSourceSchema = z
       .string()
       .min(1)
       .describe('A built-in preset (`omop`, `claims`) or the path of a YAML mapping file (docs/sources/sql.md)'),
-    poolSize: z.number().int().min(1).max(200).default(10).describe('Most connections held open to the database (SQLite: one handle)'),
+    poolSize: z.number().int().min(1).max(200).default(10).describe('Most connections held open to the database (SQLite: worker threads reading side by side, at most one per core)'),
     statementTimeoutMs: z
       .number()
       .int()

@@ -1,12 +1,14 @@
 /**
  * SQLite through `better-sqlite3`, in a worker thread: the file opened read-only (`readonly: true`)
  * with `PRAGMA query_only`. better-sqlite3 is synchronous and cannot interrupt a statement, so the
- * statements run in a worker of their own, one at a time: the gateway's event loop never waits on
+ * statements run in worker threads, one at a time in each: the gateway's event loop never waits on
  * one, and a statement that runs past `statementTimeoutMs` fails with a timeout at that moment; its
  * worker is ended (its thread lasts until SQLite finishes the statement) and a new one opens the
- * file for the next statement.
+ * file for the next statement. There are up to `poolSize` workers, at most one per core: the
+ * statements of one level (a patient's conditions, visits and drugs) run side by side.
  */
 import { isAbsolute, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { checkedInt, plainInList, SqlDriverError, type Dialect, type DriverOptions, type Row, type SqlDriver } from './types';
 
@@ -87,78 +89,84 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
+/** One worker thread and the statement it runs. */
+interface Slot {
+  worker?: Worker;
+  running?: { job: Pending; timer: NodeJS.Timeout };
+}
+
 export function createSqliteDriver(options: DriverOptions): SqlDriver {
   const workerData = { file: sqlitePath(options.url), module: require.resolve('better-sqlite3') };
   const queue: Pending[] = [];
-  let worker: Worker | undefined;
-  let running: { job: Pending; timer: NodeJS.Timeout } | undefined;
+  // Statements run side by side in up to `poolSize` workers, at most one per core (SQLite reads in parallel).
+  const slots: Slot[] = Array.from({ length: Math.max(1, Math.min(options.poolSize, availableParallelism())) }, () => ({}));
   let closed = false;
   /** Workers ended after a timeout whose statement still runs (SQLite checks for no interruption). */
   const stopping = new Set<Promise<unknown>>();
 
-  const settle = (answer: Answer): void => {
-    if (!running) return;
-    const { job, timer } = running;
+  const settle = (slot: Slot, answer: Answer): void => {
+    if (!slot.running) return;
+    const { job, timer } = slot.running;
     clearTimeout(timer);
-    running = undefined;
+    slot.running = undefined;
     if (answer.error) job.reject(failureOf(answer.error));
     else job.resolve(answer.rows ?? []);
     next();
   };
 
   /** A worker that died or was ended: the statement it ran fails, the next one gets a new worker. */
-  const lost = (error: SqlDriverError): void => {
-    const job = running?.job;
-    if (running) clearTimeout(running.timer);
-    running = undefined;
-    worker = undefined;
+  const lost = (slot: Slot, error: SqlDriverError): void => {
+    const job = slot.running?.job;
+    if (slot.running) clearTimeout(slot.running.timer);
+    slot.running = undefined;
+    slot.worker = undefined;
     job?.reject(error);
     next();
   };
 
-  const start = (): Worker => {
+  const start = (slot: Slot): Worker => {
     const created = new Worker(WORKER_SOURCE, { eval: true, workerData });
     created.on('message', (answer: Answer) => {
-      if (created === worker) settle(answer);
+      if (created === slot.worker) settle(slot, answer);
     });
     created.on('error', (error) => {
-      if (created === worker) lost(new SqlDriverError('unavailable', 'database worker failed', error));
+      if (created === slot.worker) lost(slot, new SqlDriverError('unavailable', 'database worker failed', error));
     });
     created.on('exit', () => {
-      if (created === worker) lost(new SqlDriverError('unavailable', 'database worker stopped'));
+      if (created === slot.worker) lost(slot, new SqlDriverError('unavailable', 'database worker stopped'));
     });
     // An idle worker does not keep the process alive.
     created.unref();
     return created;
   };
 
+  /** Starts queued statements on free workers (an open one first). */
   function next(): void {
-    if (running || closed) return;
-    const job = queue.shift();
-    if (!job) return;
-    if (!worker && stopping.size >= MAX_STOPPING) {
-      // Too many timed-out statements still hold a thread each: refuse at once rather than start another.
-      job.reject(new SqlDriverError('unavailable', 'earlier statements that timed out are still running'));
-      next();
-      return;
-    }
-    worker ??= start();
-    const timer = setTimeout(() => {
-      // The client gets its timeout now; the worker is ended, but its thread runs on until SQLite
-      // finishes the statement (it never returns to JavaScript before), so such threads are counted.
-      // Counted before `lost` moves on to the next statement, so that one sees it.
-      const stuck = worker;
-      if (stuck) {
-        const ended: Promise<unknown> = stuck.terminate().finally(() => {
+    while (!closed && queue.length > 0) {
+      const free = slots.filter((s) => !s.running);
+      const slot = free.find((s) => s.worker) ?? free[0];
+      if (!slot) return;
+      const job = queue.shift()!;
+      if (!slot.worker && stopping.size >= MAX_STOPPING) {
+        // Too many timed-out statements still hold a thread each: refuse at once rather than start another.
+        job.reject(new SqlDriverError('unavailable', 'earlier statements that timed out are still running'));
+        continue;
+      }
+      const worker = (slot.worker ??= start(slot));
+      const timer = setTimeout(() => {
+        // The client gets its timeout now; the worker is ended, but its thread runs on until SQLite
+        // finishes the statement (it never returns to JavaScript before), so such threads are counted.
+        // Counted before `lost` moves on to the next statement, so that one sees it.
+        const ended: Promise<unknown> = worker.terminate().finally(() => {
           stopping.delete(ended);
           next();
         });
         stopping.add(ended);
-      }
-      lost(new SqlDriverError('timeout', 'statement timed out'));
-    }, options.statementTimeoutMs);
-    running = { job, timer };
-    worker.postMessage({ sql: job.sql, params: job.params });
+        lost(slot, new SqlDriverError('timeout', 'statement timed out'));
+      }, options.statementTimeoutMs);
+      slot.running = { job, timer };
+      worker.postMessage({ sql: job.sql, params: job.params });
+    }
   }
 
   return {
@@ -173,14 +181,17 @@ export function createSqliteDriver(options: DriverOptions): SqlDriver {
     async close() {
       closed = true;
       for (const job of queue.splice(0)) job.reject(new SqlDriverError('unavailable', 'database closed'));
-      const current = worker;
-      worker = undefined;
-      if (running) {
-        clearTimeout(running.timer);
-        running.job.reject(new SqlDriverError('unavailable', 'database closed'));
-        running = undefined;
+      const workers: (Worker | undefined)[] = [];
+      for (const slot of slots) {
+        workers.push(slot.worker);
+        slot.worker = undefined;
+        if (slot.running) {
+          clearTimeout(slot.running.timer);
+          slot.running.job.reject(new SqlDriverError('unavailable', 'database closed'));
+          slot.running = undefined;
+        }
       }
-      await Promise.all([current?.terminate(), ...stopping]);
+      await Promise.all([...workers.map((w) => w?.terminate()), ...stopping]);
     },
   };
 }

@@ -3,6 +3,7 @@
  * broken SQL source failing alone next to a FHIR source and a working SQL source, and the
  * database sessions refusing writes and long statements.
  */
+import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SqlConnector } from '../../../connectors/sql/connector';
@@ -138,6 +139,18 @@ describe('database sessions opened by the SQL connector', () => {
         await driver.close();
       });
       if (db === 'sqlite') {
+        // With more than one core, statements run side by side in as many workers as the pool allows.
+        (availableParallelism() >= 2 ? test : test.skip)('answer a quick statement while a slow one runs (two workers); one worker answers in turn', async () => {
+          const slow = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT COUNT(*) AS s FROM c';
+          for (const poolSize of [2, 1]) {
+            const driver = createDriver({ url: sqlUrl(db, 'omop'), poolSize, statementTimeoutMs: 20_000 });
+            await driver.query('SELECT 1 AS ok', []); // the first worker is open
+            const order: string[] = [];
+            await Promise.all([driver.query(slow, []).then(() => order.push('slow')), driver.query('SELECT 2 AS ok', []).then(() => order.push('quick'))]);
+            expect({ poolSize, order }).toEqual({ poolSize, order: poolSize === 2 ? ['quick', 'slow'] : ['slow', 'quick'] });
+            await driver.close();
+          }
+        });
         test('refuse statements at once while two timed-out ones still hold their threads', async () => {
           const driver = createDriver({ url: sqlUrl(db, 'omop'), poolSize: 1, statementTimeoutMs: 100 });
           const slow = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10000000) SELECT COUNT(*) AS s FROM c';
