@@ -30,6 +30,10 @@ export const sqlSourceSchema = z
       .default(5000)
       .describe('Longest one statement may run before the database cancels it; the request then fails with SOURCE_TIMEOUT'),
     maxIdsPerStatement: z.number().int().min(1).max(5000).default(500).describe('Most keys in one batched `IN (…)` / `= ANY(…)` look-up'),
+    preparedStatements: z
+      .boolean()
+      .default(true)
+      .describe('PostgreSQL: run statements the gateway repeats as named prepared statements (parsed and planned once per connection). Turn off behind a pooler that cannot keep them (PgBouncer in transaction mode before 1.21)'),
     explain: z.boolean().default(false).describe('With LOG_LEVEL=debug, also log each statement\'s query plan (EXPLAIN); costs one extra round trip per statement'),
   })
   .strict();

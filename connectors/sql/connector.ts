@@ -72,7 +72,13 @@ export class SqlConnector implements Connector {
   ) {
     this.id = config.id;
     const spec = options.mapping ?? loadMapping(config.mapping);
-    this.driver = createDriver({ url: config.url, schema: config.schema, poolSize: config.poolSize, statementTimeoutMs: config.statementTimeoutMs });
+    this.driver = createDriver({
+      url: config.url,
+      schema: config.schema,
+      poolSize: config.poolSize,
+      statementTimeoutMs: config.statementTimeoutMs,
+      preparedStatements: config.preparedStatements,
+    });
     this.mapping = compileMapping(spec, this.driver.dialect, config.schema);
     this.caps = { types: Object.fromEntries([...this.mapping.types].map(([type, compiled]) => [type, compiled.caps])) };
     this.onStatement = options.onStatement;

@@ -1,4 +1,5 @@
-/** PostgreSQL through `pg`: a Pool whose sessions are read-only with a statement timeout. */
+/** PostgreSQL through `pg`: a Pool whose sessions are read-only with a statement timeout; repeated statements are prepared. */
+import { createHash } from 'node:crypto';
 import { Pool, types, type PoolConfig } from 'pg';
 import { checkedInt, SqlDriverError, type Dialect, type DriverOptions, type Row, type SqlDriver } from './types';
 
@@ -35,6 +36,48 @@ function failureOf(error: unknown): SqlDriverError {
   return new SqlDriverError('invalid', 'query failed', error);
 }
 
+/** Distinct statement texts a driver prepares; texts beyond these run unnamed (planned every time). */
+const MAX_PREPARED = 256;
+/** Statement texts counted before one is prepared (the count starts over when it is full). */
+const MAX_SEEN = 10_000;
+
+/**
+ * Which statements run as named prepared statements: a text seen a second time gets a name (its
+ * hash), so each connection parses and plans it once and PostgreSQL may reuse a generic plan; the
+ * gateway's statements repeat, their values are parameters. Bounded: at most MAX_PREPARED names.
+ * A text whose prepared form the server refuses (its tables changed under it) runs unnamed from then on.
+ */
+class PreparedNames {
+  private readonly seen = new Set<string>();
+  private readonly names = new Map<string, string>();
+  private readonly refused = new Set<string>();
+
+  nameOf(sql: string): string | undefined {
+    const known = this.names.get(sql);
+    if (known !== undefined || this.refused.has(sql)) return known;
+    if (!this.seen.has(sql)) {
+      if (this.seen.size >= MAX_SEEN) this.seen.clear();
+      this.seen.add(sql);
+      return undefined;
+    }
+    if (this.names.size >= MAX_PREPARED) return undefined;
+    const name = `hg_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+    this.names.set(sql, name);
+    return name;
+  }
+
+  refuse(sql: string): void {
+    this.names.delete(sql);
+    this.refused.add(sql);
+  }
+}
+
+/** The server refused a prepared statement it holds: its plan no longer fits the tables (0A000), or it is gone (26000). */
+const staleStatement = (error: unknown): boolean => {
+  const code = (error as { code?: string }).code;
+  return code === '0A000' || code === '26000';
+};
+
 export function createPostgresDriver(options: DriverOptions): SqlDriver {
   const config: PoolConfig = {
     connectionString: options.url.replace(/^postgresql:/, 'postgres:'),
@@ -48,13 +91,24 @@ export function createPostgresDriver(options: DriverOptions): SqlDriver {
   };
   const pool = new Pool(config);
   pool.on('error', () => undefined); // idle client errors surface on the next query
+  const prepared = options.preparedStatements === false ? undefined : new PreparedNames();
   return {
     dialect: postgresDialect,
     async query(sql, params) {
+      const values = params as unknown[];
+      const name = prepared?.nameOf(sql);
       try {
-        const result = await pool.query({ text: sql, values: params as unknown[] });
+        const result = await pool.query(name ? { name, text: sql, values } : { text: sql, values });
         return result.rows as Row[];
       } catch (error) {
+        if (name && staleStatement(error)) {
+          prepared!.refuse(sql);
+          try {
+            return (await pool.query({ text: sql, values })).rows as Row[];
+          } catch (retried) {
+            throw failureOf(retried);
+          }
+        }
         throw failureOf(error);
       }
     },

@@ -59,6 +59,8 @@ export interface DriverOptions {
   schema?: string;
   poolSize: number;
   statementTimeoutMs: number;
+  /** PostgreSQL: run statements seen again as named prepared statements (default true); see createPostgresDriver. */
+  preparedStatements?: boolean;
 }
 
 /** LIKE-escapes text with `!` as the escape character and lower-cases it, then appends `%`. */

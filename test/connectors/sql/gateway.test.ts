@@ -138,6 +138,40 @@ describe('database sessions opened by the SQL connector', () => {
         await expect(driver.query('SELECT 1 AS ok', [])).resolves.toEqual([{ ok: 1 }]);
         await driver.close();
       });
+      if (db === 'postgres') {
+        const names = "SELECT name FROM pg_prepared_statements WHERE name LIKE 'hg!_%' ESCAPE '!' ORDER BY name";
+        test('prepare a statement once it repeats (one connection: the session lists it), and none when told not to', async () => {
+          for (const preparedStatements of [true, false]) {
+            const driver = createDriver({ url: sqlUrl(db, 'omop'), poolSize: 1, statementTimeoutMs: 2000, preparedStatements });
+            const statement = 'SELECT person_id FROM cdm.person WHERE person_id = ANY($1) ORDER BY person_id';
+            const answers = [await driver.query(statement, [[1, 2]]), await driver.query(statement, [[2, 3]]), await driver.query(statement, [[3]])];
+            expect(answers.map((rows) => rows.map((r) => Number(r.person_id)))).toEqual([[1, 2], [2, 3], [3]]);
+            const listed = (await driver.query(names, [])).map((r) => String(r.name));
+            expect({ preparedStatements, listed: listed.length }).toEqual({ preparedStatements, listed: preparedStatements ? 1 : 0 });
+            await driver.close();
+          }
+        });
+        test('run a prepared statement again unprepared when its table changed under it', async () => {
+          const owner = await openSql(db, 'omop');
+          const table = `public.hg_prepared_probe_${process.pid}`;
+          await owner.query(`CREATE TABLE ${table} (id integer)`);
+          await owner.query(`INSERT INTO ${table} VALUES (1)`);
+          const driver = createDriver({ url: sqlUrl(db, 'omop'), poolSize: 1, statementTimeoutMs: 2000 });
+          try {
+            const statement = `SELECT * FROM ${table} WHERE id = $1`;
+            await driver.query(statement, [1]);
+            expect(await driver.query(statement, [1])).toEqual([{ id: 1 }]); // prepared now
+            await owner.query(`ALTER TABLE ${table} ADD COLUMN note text`);
+            // The server refuses the prepared form ("cached plan must not change result type"); the driver asks again unprepared.
+            expect(await driver.query(statement, [1])).toEqual([{ id: 1, note: null }]);
+            expect(await driver.query(statement, [1])).toEqual([{ id: 1, note: null }]);
+          } finally {
+            await driver.close();
+            await owner.query(`DROP TABLE ${table}`);
+            await owner.close();
+          }
+        });
+      }
       if (db === 'sqlite') {
         // With more than one core, statements run side by side in as many workers as the pool allows.
         (availableParallelism() >= 2 ? test : test.skip)('answer a quick statement while a slow one runs (two workers); one worker answers in turn', async () => {
