@@ -38,8 +38,8 @@ function failureOf(error: unknown): SqlDriverError {
 
 /** Distinct statement texts a driver prepares; texts beyond these run unnamed (planned every time). */
 const MAX_PREPARED = 256;
-/** Statement texts counted before one is prepared (the count starts over when it is full). */
-const MAX_SEEN = 10_000;
+/** Statement texts remembered as seen once (the memory starts over when it is full). */
+const MAX_SEEN = 2000;
 
 /**
  * Which statements run as named prepared statements: a text seen a second time gets a name (its
@@ -68,6 +68,7 @@ class PreparedNames {
 
   refuse(sql: string): void {
     this.names.delete(sql);
+    if (this.refused.size >= MAX_SEEN) this.refused.clear();
     this.refused.add(sql);
   }
 }
