@@ -81,10 +81,13 @@ export interface ListLookahead {
 /** Member names that hold text about a code (Coding.display, CodeableConcept.text) rather than the code. */
 const TEXT_MEMBERS = new Set(['display', 'text']);
 
+/** Scalars that carry whole JSON values (texts included). */
+const OPAQUE_SCALARS = new Set(['JSON']);
+
 /** Whether a field's sub-selection (through fragments) reads no text member and nothing through a resolver of its own. */
 function readsNoText(node: FieldNode, on: Composite, info: GraphQLResolveInfo, depth = 0): boolean {
   const type = getNamedType(on.getFields()[node.name.value]?.type);
-  if (!node.selectionSet) return true;
+  if (!node.selectionSet) return !(type && OPAQUE_SCALARS.has(type.name));
   if (!isComposite(type) || depth > 10) return false;
   const fields: [FieldNode, Composite][] = [];
   fieldsOf(node.selectionSet, type, info, fields);

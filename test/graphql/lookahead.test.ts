@@ -13,7 +13,8 @@ const typeDefs = `
   interface Resource { id: ID! }
   type Coding { system: String code: String display: String }
   type CodeableConcept { coding: [Coding!]! text: String }
-  type Condition implements Resource { id: ID! code: CodeableConcept category: [CodeableConcept!]! note: String label: String }
+  scalar JSON
+  type Condition implements Resource { id: ID! code: CodeableConcept category: [CodeableConcept!]! note: String label: String extension: JSON }
   type ConditionEdge { node: Condition! }
   type ConditionConnection { edges: [ConditionEdge!]! }
   type Query { conditions: ConditionConnection! }
@@ -63,5 +64,7 @@ describe('list look-ahead: elements read without their texts', () => {
   test('a field of its own that reads the element keeps its texts; a plain element without texts is not one', async () => {
     expect((await textless('code { coding { code } } label')).textless).toEqual([]);
     expect(await textless('note category { coding { system } }')).toEqual({ elements: ['category', 'note'], textless: ['category', 'note'] });
+    // A JSON value is returned whole, texts included.
+    expect(await textless('extension category { coding { system } }')).toEqual({ elements: ['category', 'extension'], textless: ['category'] });
   });
 });
