@@ -11,7 +11,12 @@
  * the hand-written p50 — the goal's own words — the gateway's floor (a request that fetches
  * nothing), and its req/s under load.
  *
- * Env: BENCH_SQL_DB=postgres|mariadb|sqlite (default postgres), BENCH_SQL_SECONDS (default 10; 0 skips the load run), BENCH_PROFILE=1
+ * The four single-request series (gateway, hand-written in process, its rows only, hand-written over
+ * HTTP) are timed in alternating rounds, so a machine that speeds up or slows down during the run
+ * cannot tilt their ratios.
+ *
+ * Env: BENCH_SQL_DB=postgres|mariadb|sqlite (default postgres), BENCH_SQL_ROUNDS (default 8 rounds of 25 requests per series),
+ * BENCH_SQL_WARMUP (default 100 per series), BENCH_SQL_SECONDS (default 10; 0 skips the load run), BENCH_PROFILE=1
  * (a V8 CPU profile of the gateway in bench/results/profiles; read it with dist/bench/profile-summary.js).
  */
 import Database from 'better-sqlite3';
@@ -37,9 +42,34 @@ const ROOT = findRepoRoot(__dirname);
 
 const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
-async function timed(n: number, fn: () => Promise<unknown>): Promise<{ p50: number; p95: number; mean: number }> {
-  const times = await timeRuns(n, WARMUP, fn);
-  return { p50: round(percentile(times, 50)), p95: round(percentile(times, 95)), mean: round(times.reduce((s, t) => s + t, 0) / n) };
+/** Requests per series and round: the series are timed in alternating rounds (see `interleaved`). */
+const ROUNDS = Number(process.env.BENCH_SQL_ROUNDS ?? 8);
+const PER_ROUND = 25;
+
+type Timing = { p50: number; p95: number; mean: number };
+
+function summary(times: number[]): Timing {
+  const sorted = [...times].sort((a, b) => a - b);
+  return { p50: round(percentile(sorted, 50)), p95: round(percentile(sorted, 95)), mean: round(sorted.reduce((s, t) => s + t, 0) / sorted.length) };
+}
+
+async function timed(n: number, fn: () => Promise<unknown>): Promise<Timing> {
+  return summary(await timeRuns(n, WARMUP, fn));
+}
+
+/**
+ * Times several series in alternating rounds (ROUNDS × PER_ROUND requests each, after WARMUP
+ * unmeasured ones per series), so that the machine getting faster or slower during the run — it
+ * does here, within minutes — weighs on every series alike and cannot tilt their ratio.
+ */
+async function interleaved<K extends string>(series: Record<K, () => Promise<unknown>>): Promise<Record<K, Timing>> {
+  const names = Object.keys(series) as K[];
+  for (const name of names) await timeRuns(0, WARMUP, series[name]);
+  const times = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<K, number[]>;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const name of names) times[name].push(...(await timeRuns(PER_ROUND, 0, series[name])));
+  }
+  return Object.fromEntries(names.map((name) => [name, summary(times[name])])) as Record<K, Timing>;
 }
 
 const OHDSI = 'https://fhir-terminology.ohdsi.org';
@@ -207,16 +237,17 @@ async function main(): Promise<void> {
     // Same question, same data, same answer: the comparison is void otherwise.
     if (!isDeepStrictEqual(withRecordIds(JSON.parse(sample.text)), JSON.parse(hand.answer!))) throw new Error('the hand-written answer differs from the gateway\'s');
     const rowsOnly = await handWritten(driver, schema, code, true);
-    const n = 200;
-    const gw = await timed(n, ask);
-    const sql = await timed(n, () => handWritten(driver, schema, code));
-    const sqlRowsOnly = await timed(n, () => handWritten(driver, schema, code, true));
     const handEndpoint = await serveHandWritten(driver, schema, code);
-    const sqlOverHttp = await timed(n, () => fetch(handEndpoint.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.text()));
+    const { gw, sql, sqlRowsOnly, sqlOverHttp } = await interleaved({
+      gw: ask,
+      sql: () => handWritten(driver, schema, code),
+      sqlRowsOnly: () => handWritten(driver, schema, code, true),
+      sqlOverHttp: () => fetch(handEndpoint.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.text()),
+    });
     await handEndpoint.close();
     // What any request to the gateway costs: HTTP, parsing, validation, the response, nothing fetched.
     const trivial = JSON.stringify({ query: '{ __typename }' });
-    const floor = await timed(n, () => fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: trivial }).then((r) => r.text()));
+    const floor = await timed(200, () => fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: trivial }).then((r) => r.text()));
     const load =
       SECONDS > 0
         ? await measure(
