@@ -34,9 +34,10 @@ function sortKeys(type: ResourceType, part: CompiledPart, sort: readonly SortSpe
   return sort.map((s) => sortExpressions(type, part.spec, s.field, part.scope) ?? []);
 }
 
-function orderBy(keys: { expr: string; dir: 'asc' | 'desc' }[], tieBreakers: string[], flag: (e: string) => string): string {
+/** `ORDER BY` the `leading` columns ascending, then the keys (each behind its is-null flag), then the tie-breakers ascending. */
+function orderBy(keys: { expr: string; dir: 'asc' | 'desc' }[], tieBreakers: string[], flag: (e: string) => string, leading: string[] = []): string {
   const terms = keys.flatMap(({ expr, dir }) => [`${flag(expr)} ASC`, `${expr} ${dir === 'asc' ? 'ASC' : 'DESC'}`]);
-  return `ORDER BY ${[...terms, ...tieBreakers.map((t) => `${t} ASC`)].join(', ')}`;
+  return `ORDER BY ${[...leading.map((t) => `${t} ASC`), ...terms, ...tieBreakers.map((t) => `${t} ASC`)].join(', ')}`;
 }
 
 export interface PageQuery {
@@ -193,7 +194,7 @@ export function pageStatement(mapping: CompiledMapping, query: PageQuery): { sta
   // Rows ranked per parent are split per parent by the caller: they come parent by parent, each
   // parent's in the page's order, which is the order the ranking sorted them in (cheaper for the
   // database to sort again than the page's order across parents).
-  const outerOrder = perRef ? orderBy(keys, tieColumns, dialect.isNullFlag).replace(/^ORDER BY /, `ORDER BY ${q('_ref')} ASC, `) : order;
+  const outerOrder = perRef ? orderBy(keys, tieColumns, dialect.isNullFlag, [q('_ref')]) : order;
   // Only what rows are built from leaves the database: not the rank and parent columns, nor the
   // sort values unless positions are asked for; ORDER BY still reads them inside.
   const out = [q('_id'), ...(manyParts ? [q('_part')] : []), ...(query.positions ? keys.map((key) => key.expr) : []), ...allColumns.map((c) => q(c.key))];
