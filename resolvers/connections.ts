@@ -6,7 +6,7 @@ import { collapsedConnection } from '../src/data/collapse';
 import type { ConnectionModel, Part } from '../src/data/connection';
 import { factCollapse } from '../src/unified/collapses';
 import { membersOf } from './identity';
-import { listLookahead } from '../src/graphql/lookahead';
+import { listLookahead, projectionOf } from '../src/graphql/lookahead';
 import { reads } from '../src/graphql/reads';
 import { clinicalCriteria, clinicalSort, pageSize, responsePath, selectsField, type ClinicalFilterArgs } from '../src/graphql/arguments';
 
@@ -33,11 +33,13 @@ export function relatedList(types: readonly ResourceType[], link: Link, pickType
     const ahead = listLookahead(info);
     const include = ahead.references.length > 0 ? { include: ahead.references } : {};
     // Only what the nodes read is asked for, except where records of several sources are compared (collapsed).
-    const request = (type: ResourceType, criteria: Criterion[], project = true): Part['request'] => {
-      const elements = project ? ahead.elements.get(type) : undefined;
-      const textless = elements ? ahead.textless.get(type) : undefined;
-      return { type, criteria, sort, ...include, ...(elements ? { elements } : {}), ...(textless ? { textless } : {}) };
-    };
+    const request = (type: ResourceType, criteria: Criterion[], project = true): Part['request'] => ({
+      type,
+      criteria,
+      sort,
+      ...include,
+      ...(project ? projectionOf(ahead, type) : {}),
+    });
     const connectionArgs = { first: pageSize(args.first), after: args.after, sort, wantTotal: selectsField(info, 'totalCount'), path: responsePath(info), positions: ahead.cursors };
     const members = link === 'patient' ? membersOf(parent, ctx) : [];
     if (members.length <= 1) {

@@ -10,7 +10,7 @@ import { tryDecodeId, tryDecodePersonId } from '../src/ids';
 import { isFhirDate } from '../src/model/dates';
 import { personCollapse } from '../src/unified/collapses';
 import { unifyPerson, unifyRecord } from '../src/unified/patient';
-import { listLookahead } from '../src/graphql/lookahead';
+import { listLookahead, projectionOf } from '../src/graphql/lookahead';
 
 
 const GENDER: Record<string, string> = { MALE: 'male', FEMALE: 'female', OTHER: 'other', UNKNOWN: 'unknown' };
@@ -89,12 +89,11 @@ export const queryResolvers: Resolvers = {
       const ahead = listLookahead(info);
       const include = ahead.references;
       // Without identity resolution each record is shown as it is: only what the nodes read is asked for.
-      const elements = ctx.identity ? undefined : ahead.elements.get('Patient');
-      const textless = elements ? ahead.textless.get('Patient') : undefined;
+      const projection = ctx.identity ? {} : projectionOf(ahead, 'Patient');
       const parts: Part[] = ctx.data.registry.servingType('Patient').map((c) => ({
         key: `${c.id}:Patient`,
         source: c.id,
-        request: { type: 'Patient', criteria, sort, ...(include.length > 0 ? { include } : {}), ...(elements ? { elements } : {}), ...(textless ? { textless } : {}) },
+        request: { type: 'Patient', criteria, sort, ...(include.length > 0 ? { include } : {}), ...projection },
       }));
       const connectionArgs = { first: pageSize(args.first), after: args.after, sort, wantTotal: selectsField(info, 'totalCount'), path: responsePath(info) };
       if (!ctx.identity) return ctx.data.connection(parts, { ...connectionArgs, positions: ahead.cursors });

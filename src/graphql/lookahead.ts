@@ -162,6 +162,17 @@ function lookahead(info: GraphQLResolveInfo): ListLookahead {
   };
 }
 
+/**
+ * What a list of `type` asks its source for, by what its nodes read: `{ elements, textless }`, or
+ * `{}` for whole records (a selection that may read anything).
+ */
+export function projectionOf(ahead: ListLookahead, type: string): { elements?: readonly string[]; textless?: readonly string[] } {
+  const elements = ahead.elements.get(type);
+  if (!elements) return {};
+  const textless = ahead.textless.get(type);
+  return textless ? { elements, textless } : { elements };
+}
+
 const remembered = new WeakMap<FieldNode, ListLookahead>();
 
 /** What a connection field's selection reads ahead, worked out once per field of an operation. */
