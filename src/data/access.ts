@@ -61,8 +61,6 @@ export interface ConnectionArgs {
 const MAX_IDS_PER_REQUEST = 100;
 
 const recordKey = (k: RecordKey): string => `${k.source}\u0000${k.type}\u0000${k.id}`;
-const pageKey = (k: PageKey): string =>
-  `${partText(k.part)}\u0000${k.offset}\u0000${k.limit}\u0000${k.wantTotal ? 1 : 0}\u0000${k.part.request.include?.join(',') ?? ''}\u0000${k.part.request.elements?.join(',') ?? '*'}\u0000${listText(k.part.request.textless)}\u0000${k.positions ? 1 : 0}${k.after ? JSON.stringify(k.after) : ''}`;
 
 /** A list of names as text, kept per list (include and element lists are shared by every parent's part of a list). */
 const listTexts = new WeakMap<readonly string[], string>();
@@ -72,6 +70,9 @@ function listText(list: readonly string[] | undefined): string {
   if (text === undefined) listTexts.set(list, (text = JSON.stringify(list)));
   return text;
 }
+
+const pageKey = (k: PageKey): string =>
+  `${partText(k.part)}\u0000${k.offset}\u0000${k.limit}\u0000${k.wantTotal ? 1 : 0}\u0000${listText(k.part.request.include)}\u0000${k.part.request.elements ? listText(k.part.request.elements) : '*'}\u0000${listText(k.part.request.textless)}\u0000${k.positions ? 1 : 0}${k.after ? JSON.stringify(k.after) : ''}`;
 
 /** Per element list of a projection (shared by a list's parts), the elements asked for with the gateway's own, per type and sort. */
 const withOwnElements = new WeakMap<readonly string[], Map<string, readonly string[]>>();
