@@ -16,7 +16,7 @@ import { connectionUrl, findRepoRoot, NAMESPACE, type SqlDb } from '../test/peer
 import { cohortConfig, cohortQuery, topConditionCode } from './cohort';
 import { processCpuSeconds } from './machine';
 import { startGateway, type Service } from './processes';
-import { askGraphql, percentile, timeRuns } from './stats';
+import { alternatingRuns, askGraphql, percentile } from './stats';
 
 const DB = (process.env.BENCH_SQL_DB ?? 'postgres') as SqlDb;
 const ROUNDS = Number(process.env.BENCH_AB_ROUNDS ?? 12);
@@ -45,22 +45,32 @@ async function main(): Promise<void> {
     for (const [name, dir] of [['A', resolve(other)], ['B', root]] as const) {
       sides.push({ name, root: dir, gateway: await startGateway(dir, process.env, config), times: [], cpuSeconds: 0 });
     }
-    for (const side of sides) await timeRuns(0, 60, () => askGraphql(side.gateway.url, body)); // warm-up: compiled queries, JIT, pools
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
-        const before = processCpuSeconds(side.gateway.pid!) ?? 0;
-        side.times.push(...(await timeRuns(BATCH, 0, () => askGraphql(side.gateway.url, body))));
-        side.cpuSeconds += (processCpuSeconds(side.gateway.pid!) ?? 0) - before;
-      }
-    }
+    const [a, b] = sides as [Side, Side];
+    const ask = (side: Side) => () => askGraphql(side.gateway.url, body);
+    // Warm-up first: compiled queries, JIT, pools; each side's CPU time is read around its runs.
+    const times = await alternatingRuns(
+      { A: ask(a), B: ask(b) },
+      {
+        rounds: ROUNDS,
+        perRound: BATCH,
+        warmup: 60,
+        around: async (name, runs) => {
+          const side = name === 'A' ? a : b;
+          const before = processCpuSeconds(side.gateway.pid!) ?? 0;
+          await runs();
+          side.cpuSeconds += (processCpuSeconds(side.gateway.pid!) ?? 0) - before;
+        },
+      },
+    );
+    a.times = times.A;
+    b.times = times.B;
   } finally {
     await Promise.all(sides.map((s) => s.gateway.stop()));
   }
   process.stdout.write(`cohort query on ${DB}, ${ROUNDS} alternating rounds of ${BATCH} requests per build\n`);
   for (const side of sides) {
-    const sorted = [...side.times].sort((a, b) => a - b);
     const cpuMs = (side.cpuSeconds * 1000) / side.times.length;
-    process.stdout.write(`${side.name} ${side.root}: p50 ${percentile(sorted, 50).toFixed(2)} ms, p95 ${percentile(sorted, 95).toFixed(2)} ms, gateway CPU ${cpuMs.toFixed(2)} ms per request\n`);
+    process.stdout.write(`${side.name} ${side.root}: p50 ${percentile(side.times, 50).toFixed(2)} ms, p95 ${percentile(side.times, 95).toFixed(2)} ms, gateway CPU ${cpuMs.toFixed(2)} ms per request\n`);
   }
 }
 

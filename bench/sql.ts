@@ -32,7 +32,7 @@ import { cohortConfig, cohortQuery, topConditionCode } from './cohort';
 import { measure } from './load';
 import { startGateway } from './processes';
 import { machineFacts } from './machine';
-import { askGraphql, percentile, timeRuns } from './stats';
+import { alternatingRuns, askGraphql, percentile, timeRuns } from './stats';
 
 const DB = (process.env.BENCH_SQL_DB ?? 'postgres') as SqlDb;
 const SECONDS = Number(process.env.BENCH_SQL_SECONDS ?? 10);
@@ -57,19 +57,10 @@ async function timed(n: number, fn: () => Promise<unknown>): Promise<Timing> {
   return summary(await timeRuns(n, WARMUP, fn));
 }
 
-/**
- * Times several series in alternating rounds (ROUNDS × PER_ROUND requests each, after WARMUP
- * unmeasured ones per series), so that the machine getting faster or slower during the run — it
- * does here, within minutes — weighs on every series alike and cannot tilt their ratio.
- */
+/** Several series timed in alternating rounds (ROUNDS × PER_ROUND requests each, after WARMUP unmeasured ones; see alternatingRuns). */
 async function interleaved<K extends string>(series: Record<K, () => Promise<unknown>>): Promise<Record<K, Timing>> {
-  const names = Object.keys(series) as K[];
-  for (const name of names) await timeRuns(0, WARMUP, series[name]);
-  const times = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<K, number[]>;
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const name of names) times[name].push(...(await timeRuns(PER_ROUND, 0, series[name])));
-  }
-  return Object.fromEntries(names.map((name) => [name, summary(times[name])])) as Record<K, Timing>;
+  const times = await alternatingRuns(series, { rounds: ROUNDS, perRound: PER_ROUND, warmup: WARMUP });
+  return Object.fromEntries(Object.entries<number[]>(times).map(([name, t]) => [name, summary(t)])) as Record<K, Timing>;
 }
 
 const OHDSI = 'https://fhir-terminology.ohdsi.org';
