@@ -60,6 +60,29 @@ export interface ConnectionArgs {
 /** Parent ids per batched request: keeps request URLs well under common 8–16 KB limits. */
 const MAX_IDS_PER_REQUEST = 100;
 
+const NONE_SHORT: ReadonlySet<string> = new Set();
+
+const parentIdsOf = (record: SourceRecord, param: 'patient' | 'encounter'): readonly string[] =>
+  param === 'patient' ? patientIdsOf(record.resource, record.type) : encounterIdsOf(record.resource, record.type);
+
+/**
+ * Parents whose per-parent page may be short: the source returned `cut.limit` of their records (so
+ * more may follow) and the policy removed some of those, so one that belongs on the page may not
+ * have been fetched.
+ */
+function shortParents(fetched: readonly SourceRecord[], kept: readonly SourceRecord[], cut: NonNullable<SearchRequest['perRef']>): ReadonlySet<string> {
+  const count = (records: readonly SourceRecord[]): Map<string, number> => {
+    const out = new Map<string, number>();
+    for (const record of records) for (const id of parentIdsOf(record, cut.param)) out.set(id, (out.get(id) ?? 0) + 1);
+    return out;
+  };
+  const before = count(fetched);
+  const after = count(kept);
+  const short = new Set<string>();
+  for (const [id, n] of before) if (n >= cut.limit && (after.get(id) ?? 0) < cut.limit) short.add(id);
+  return short;
+}
+
 const recordKey = (k: RecordKey): string => `${k.source}\u0000${k.type}\u0000${k.id}`;
 
 /** A list of names as text, kept per list (include and element lists are shared by every parent's part of a list). */
@@ -247,8 +270,13 @@ export class DataAccess {
       tasks.push(
         this.loadBatch(indexes.map((i) => keys[i]!)).then(
           (pages) => {
-            if (pages) indexes.forEach((i, j) => (results[i] = pages[j]!));
-            else singles.push(...indexes);
+            if (!pages) singles.push(...indexes);
+            else
+              indexes.forEach((i, j) => {
+                const page = pages[j];
+                if (page) results[i] = page;
+                else singles.push(i);
+              });
           },
           (error: Error) => indexes.forEach((i) => (results[i] = error)),
         ),
@@ -316,7 +344,7 @@ export class DataAccess {
   }
 
   /** Fetches all records for several parents at once, then splits them per parent. Undefined when too many. */
-  private async loadBatch(keys: PageKey[]): Promise<PartPage[] | undefined> {
+  private async loadBatch(keys: PageKey[]): Promise<(PartPage | undefined)[] | undefined> {
     const first = keys[0]!;
     const { request } = first.part;
     const ref = batchableRef(request.criteria)!;
@@ -328,14 +356,15 @@ export class DataAccess {
     const fetched = await Promise.all(
       chunks.map((chunk) => {
         const merged: Criterion[] = request.criteria.map((c, i) => (i === ref.index ? { param: ref.param, ids: chunk } : c));
-        return this.fetchAll({ key: first.part.key, source: first.part.source, request: { ...request, criteria: merged } }, perRef, first.positions);
+        return this.fetchRecords({ key: first.part.key, source: first.part.source, request: { ...request, criteria: merged } }, perRef, first.positions, true);
       }),
     );
     if (fetched.some((f) => f === undefined)) return undefined;
-    const all = fetched.flat() as SourceRecord[];
+    const all = fetched.flatMap((f) => f!.records);
+    const short = fetched.length === 1 ? fetched[0]!.short : new Set(fetched.flatMap((f) => [...f!.short]));
     const byParent = new Map<string, SourceRecord[]>();
     for (const record of all) {
-      const parents = ref.param === 'patient' ? patientIdsOf(record.resource, record.type) : encounterIdsOf(record.resource, record.type);
+      const parents = parentIdsOf(record, ref.param);
       for (const parent of parents.length === 1 ? parents : new Set(parents)) {
         const list = byParent.get(parent);
         if (list) list.push(record);
@@ -344,6 +373,8 @@ export class DataAccess {
     }
     return keys.map((key) => {
       const id = batchableRef(key.part.request.criteria)!.id;
+      // A parent whose page the policy may have left short is asked for on its own.
+      if (short.has(id)) return undefined;
       const records = byParent.get(id) ?? [];
       return { key: key.part.key, offset: 0, records: records.slice(0, key.limit), hasMore: records.length > key.limit, total: records.length };
     });
@@ -355,17 +386,31 @@ export class DataAccess {
    * source can cut them exactly.
    */
   private async fetchAll(part: Part, perRef?: SearchRequest['perRef'], positions = false): Promise<SourceRecord[] | undefined> {
+    return (await this.fetchRecords(part, perRef, positions, false))?.records;
+  }
+
+  /**
+   * fetchAll, and with `cutFiltered` the per-parent cut also where the policy may then remove
+   * records (consent, labels): a parent the source cut at `perRef.limit` that lost any of those
+   * may be missing records that belong on its page, so it comes back in `short` (the caller asks
+   * for its page on its own); every other parent's records are exactly its first ones.
+   */
+  private async fetchRecords(
+    part: Part,
+    perRef: SearchRequest['perRef'] | undefined,
+    positions: boolean,
+    cutFiltered: boolean,
+  ): Promise<{ records: SourceRecord[]; short: ReadonlySet<string> } | undefined> {
     const connector = this.options.registry.require(part.source);
     const caps = connector.capabilities().types[part.request.type];
     const criteria = await this.constrained(part);
-    if (!caps || criteria === null) return [];
+    if (!caps || criteria === null) return { records: [], short: NONE_SHORT };
     const plan = planPart(caps, criteria, part.request.sort);
     const limit = this.options.maxBatchRecords;
-    // A per-parent cut in the source is exact only when nothing is removed or reordered after it.
-    const cut =
-      perRef && caps.limitPerRef?.has(perRef.param) && plan.residual.length === 0 && plan.sortPushed && !this.options.policy.postFilters(part.source, part.request.type)
-        ? { perRef }
-        : {};
+    const filtered = this.options.policy.postFilters(part.source, part.request.type);
+    // A per-parent cut in the source is exact only when nothing is reordered after it, and nothing
+    // removed (or the caller checks each parent, cutFiltered).
+    const cut = perRef && caps.limitPerRef?.has(perRef.param) && plan.residual.length === 0 && plan.sortPushed && (!filtered || cutFiltered) ? perRef : undefined;
     const elements = this.projection(part, caps, plan.residual);
     const result = await this.search(part, {
       type: part.request.type,
@@ -374,13 +419,14 @@ export class DataAccess {
       limit: limit + 1,
       offset: 0,
       wantTotal: false,
-      ...cut,
+      ...(cut ? { perRef: cut } : {}),
       ...elements,
       ...(positions && plan.sortPushed && plan.residual.length === 0 && caps.keyset ? { positions: true } : {}),
     });
     if (result.records.length > limit || result.hasMore) return undefined;
     const records = await this.admit(result.records, plan.residual, !elements.elements);
-    return plan.sortPushed ? records : [...records].sort(comparator(part.request.sort));
+    if (cut && filtered) return { records, short: shortParents(result.records, records, cut) };
+    return { records: plan.sortPushed ? records : [...records].sort(comparator(part.request.sort)), short: NONE_SHORT };
   }
 
   private async loadPage(key: PageKey): Promise<PartPage> {
