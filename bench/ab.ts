@@ -8,7 +8,8 @@
  * A is any built checkout, e.g.
  *   git worktree add /tmp/hg-a HEAD~1 && ln -s "$PWD/node_modules" /tmp/hg-a/ && (cd /tmp/hg-a && npx tsc -p tsconfig.build.json)
  * Env: BENCH_SQL_DB=postgres|mariadb|sqlite (default postgres), BENCH_AB_ROUNDS (default 12), BENCH_AB_BATCH (requests per
- * round and build, default 50). Needs the SQL test services (`make services`).
+ * round and build, default 50), BENCH_SQL_CONSENT=1 and BENCH_SQL_MAX_BATCH (the gateway config: see cohortConfig).
+ * Needs the SQL test services (`make services`).
  */
 import { resolve } from 'node:path';
 import { createDriver } from '../connectors/sql/dialects';

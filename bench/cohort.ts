@@ -19,7 +19,16 @@ export async function topConditionCode(driver: SqlDriver, schema: string | undef
   return String(top[0]?.code);
 }
 
-/** The gateway config for an OMOP source (JSON is YAML). */
-export function cohortConfig(url: string, schema: string | undefined): string {
-  return JSON.stringify({ sources: [{ id: 'omop', kind: 'sql', url, ...(schema ? { schema } : {}), mapping: 'omop', poolSize: 8 }], limits: { maxCost: 10_000_000 } });
+/**
+ * The gateway config for an OMOP source (JSON is YAML). `BENCH_SQL_CONSENT=1` turns consent
+ * evaluation on (the policy then removes records after the fetch); `BENCH_SQL_MAX_BATCH` sets
+ * `limits.maxBatchRecords` (default 5000).
+ */
+export function cohortConfig(url: string, schema: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const maxBatchRecords = env.BENCH_SQL_MAX_BATCH ? { maxBatchRecords: Number(env.BENCH_SQL_MAX_BATCH) } : {};
+  return JSON.stringify({
+    sources: [{ id: 'omop', kind: 'sql', url, ...(schema ? { schema } : {}), mapping: 'omop', poolSize: 8 }],
+    limits: { maxCost: 10_000_000, ...maxBatchRecords },
+    ...(env.BENCH_SQL_CONSENT === '1' ? { consent: { enabled: true } } : {}),
+  });
 }

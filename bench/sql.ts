@@ -17,7 +17,8 @@
  *
  * Env: BENCH_SQL_DB=postgres|mariadb|sqlite (default postgres), BENCH_SQL_ROUNDS (default 8 rounds of 25 requests per series),
  * BENCH_SQL_WARMUP (default 100 per series), BENCH_SQL_SECONDS (default 10; 0 skips the load run), BENCH_PROFILE=1
- * (a V8 CPU profile of the gateway in bench/results/profiles; read it with dist/bench/profile-summary.js).
+ * (a V8 CPU profile of the gateway in bench/results/profiles; read it with dist/bench/profile-summary.js),
+ * BENCH_SQL_CONSENT=1 and BENCH_SQL_MAX_BATCH (the gateway's config: consent evaluated, limits.maxBatchRecords; see cohortConfig).
  */
 import Database from 'better-sqlite3';
 import { createDriver } from '../connectors/sql/dialects';
@@ -248,7 +249,7 @@ async function main(): Promise<void> {
         : undefined;
     const report = {
       benchmark: 'sql-omop-cohort',
-      command: `BENCH_SQL_DB=${DB} node dist/bench/sql.js`,
+      command: `${process.env.BENCH_SQL_CONSENT === '1' ? 'BENCH_SQL_CONSENT=1 ' : ''}${process.env.BENCH_SQL_MAX_BATCH ? `BENCH_SQL_MAX_BATCH=${process.env.BENCH_SQL_MAX_BATCH} ` : ''}BENCH_SQL_DB=${DB} node dist/bench/sql.js`,
       machine: machineFacts(),
       database: DB,
       question: `first 50 patients; per patient: conditions with SNOMED CT ${code}, visits, drug exposures (first 50 each)`,
