@@ -11,6 +11,7 @@
  * omitted — and secondary ones (an encounter's reason) that are redacted in place.
  */
 import type { FhirResource, ResourceType } from '../../connectors/types';
+import { topElements } from '../model/elements';
 import { isObject, readAll } from '../model/fhir-json';
 
 export const SNOMED = 'http://snomed.info/sct';
@@ -98,6 +99,11 @@ export const REDACTABLE_ELEMENTS: Partial<Record<ResourceType, string[]>> = {
   Encounter: ['reasonCode', 'type'],
   Patient: [],
 };
+
+/** The top-level elements whose codes give a record of the type its labels (identity and redactable elements). */
+export function labelledElements(type: ResourceType): readonly string[] {
+  return topElements([...(IDENTITY_ELEMENTS[type] ?? []), ...(REDACTABLE_ELEMENTS[type] ?? [])]);
+}
 
 /** Types whose records are omitted (not redacted) when labelled: their existence is sensitive. */
 export function existenceSensitive(type: ResourceType): boolean {

@@ -20,14 +20,14 @@ import type { AuditRecorder } from '../audit/recorder';
 import type { AccessPolicy } from '../data/policy';
 import type { SourceRegistry } from '../data/registry';
 import { HealthgraphError } from '../errors';
-import { ELEMENTS } from '../model/elements';
+import { ELEMENTS, topElements } from '../model/elements';
 import { dateOf, matchesCriterion, patientIdsOf } from '../model/evaluate';
 import { isObject, readAll } from '../model/fhir-json';
 import { parseReference } from '../model/references';
 import type { Compartment } from './compartment';
 import { decide, type Decision } from './decide';
 import { consentApplies, normalizeReference, type Accessor, type DataItem } from './evaluate';
-import { existenceSensitive, type LabelIndex } from './labels';
+import { existenceSensitive, labelledElements, type LabelIndex } from './labels';
 import type { ConsentStore, createSourceConsentLoader } from './store';
 
 export interface ConsentContext {
@@ -89,6 +89,19 @@ function codingsOf(values: unknown[]): { system?: string; code: string }[] {
   return out;
 }
 
+const policyElementsByType = new Map<ResourceType, readonly string[]>();
+
+/** The elements ConsentAwarePolicy reads of a record of the type (see `reads`), one array per type. */
+export function policyElements(type: ResourceType): readonly string[] {
+  let found = policyElementsByType.get(type);
+  if (!found) {
+    const e = ELEMENTS[type];
+    found = Object.freeze(topElements([...labelledElements(type), ...(e.code ?? []), ...(e.date ?? [])]).sort());
+    policyElementsByType.set(type, found);
+  }
+  return found;
+}
+
 export class ConsentAwarePolicy implements AccessPolicy {
   /**
    * Records that passed `filter`, by their resource object (a record `release` gets holds the very
@@ -134,6 +147,15 @@ export class ConsentAwarePolicy implements AccessPolicy {
 
   postFilters(_source: string, type: ResourceType): boolean {
     return this.deps.consent !== undefined && hasPatient(type);
+  }
+
+  /**
+   * What `filter` and `release` read of a record besides its patient references, category and
+   * `meta`: the elements whose codes label it (labels.ts), the codes and dates Consent provisions
+   * match (`item`); never the texts of codes.
+   */
+  reads(_source: string, type: ResourceType): readonly string[] {
+    return policyElements(type);
   }
 
   async filter(records: SourceRecord[]): Promise<SourceRecord[]> {

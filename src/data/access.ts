@@ -61,6 +61,7 @@ export interface ConnectionArgs {
 const MAX_IDS_PER_REQUEST = 100;
 
 const NONE_SHORT: ReadonlySet<string> = new Set();
+const NO_ELEMENTS: readonly string[] = Object.freeze([]);
 
 const parentIdsOf = (record: SourceRecord, param: 'patient' | 'encounter'): readonly string[] =>
   param === 'patient' ? patientIdsOf(record.resource, record.type) : encounterIdsOf(record.resource, record.type);
@@ -98,7 +99,7 @@ const pageKey = (k: PageKey): string =>
   `${partText(k.part)}\u0000${k.offset}\u0000${k.limit}\u0000${k.wantTotal ? 1 : 0}\u0000${listText(k.part.request.include)}\u0000${k.part.request.elements ? listText(k.part.request.elements) : '*'}\u0000${listText(k.part.request.textless)}\u0000${k.positions ? 1 : 0}${k.after ? JSON.stringify(k.after) : ''}`;
 
 /** Per element list of a projection (shared by a list's parts), the elements asked for with the gateway's own, per type and sort. */
-const withOwnElements = new WeakMap<readonly string[], Map<string, readonly string[]>>();
+const withOwnElements = new WeakMap<readonly string[], Map<string, { all: readonly string[]; policyOnly: readonly string[] }>>();
 
 /**
  * What the gateway itself reads of a record besides what resolvers read: the patient references
@@ -437,7 +438,7 @@ export class DataAccess {
     if (!caps || criteria === null) return { key: part.key, offset: key.offset, records: [], hasMore: false, total: 0 };
     const plan = planPart(caps, criteria, part.request.sort);
     const local = plan.residual.length > 0 || !plan.sortPushed || this.options.policy.postFilters(part.source, part.request.type);
-    if (local && plan.sortPushed && !key.wantTotal) return this.loadFilteredPage(part, plan, key);
+    if (local && plan.sortPushed && !key.wantTotal) return this.loadFilteredPage(part, caps, plan, key);
     if (local) {
       const all = await this.fetchAll(part);
       if (!all) {
@@ -471,8 +472,9 @@ export class DataAccess {
    * records) when the source sorts and no total is asked for: fetch from the start in growing
    * chunks until the page is full after filtering, instead of fetching every record.
    */
-  private async loadFilteredPage(part: Part, plan: PartPlan, key: PageKey): Promise<PartPage> {
+  private async loadFilteredPage(part: Part, caps: TypeCapabilities, plan: PartPlan, key: PageKey): Promise<PartPage> {
     const needed = key.offset + key.limit;
+    const elements = this.projection(part, caps, plan.residual);
     const kept: SourceRecord[] = [];
     let sourceOffset = 0;
     // Residual criteria may reject many records, so ask for twice the page at once; a policy that
@@ -487,11 +489,11 @@ export class DataAccess {
           { source: part.source },
         );
       }
-      // Whole records: the gateway filters these itself, so nothing is projected (see `projection`).
-      const result = await this.search(part, { type: part.request.type, criteria: plan.pushed, sort: part.request.sort, limit: chunk, offset: sourceOffset, wantTotal: false });
+      // Whole records when the gateway evaluates criteria itself; else what the query and the policy read (see `projection`).
+      const result = await this.search(part, { type: part.request.type, criteria: plan.pushed, sort: part.request.sort, limit: chunk, offset: sourceOffset, wantTotal: false, ...elements });
       sourceOffset += result.records.length;
       exhausted = !result.hasMore || result.records.length === 0;
-      kept.push(...(await this.admit(result.records, plan.residual, true)));
+      kept.push(...(await this.admit(result.records, plan.residual, !elements.elements)));
       chunk = Math.min(chunk * 4, this.options.maxBatchRecords);
     }
     const records = kept.slice(key.offset, key.offset + key.limit);
@@ -513,22 +515,31 @@ export class DataAccess {
 
   /**
    * The projection of a part's search (`{ elements }`), or `{}` for whole records: when the query
-   * reads only some elements of its nodes, the source can return only those, and nothing else
-   * reads the records — no criterion the gateway evaluates itself, no policy that inspects them
-   * after the fetch (consent, labels). Projected records are never cached for reads by id, which
-   * may need other elements.
+   * reads only some elements of its nodes, the source can return only those and what else reads
+   * the records — the gateway itself, and a policy that inspects them after the fetch (consent,
+   * labels: the elements it says it reads, or everything). A criterion the gateway evaluates itself
+   * needs whole records. Projected records are never cached for reads by id, which may need other
+   * elements.
    */
   private projection(part: Part, caps: TypeCapabilities, residual: readonly Criterion[]): { elements?: readonly string[]; textless?: readonly string[] } {
     const { elements, textless, type, sort } = part.request;
-    if (!elements || !caps.projects || residual.length > 0 || this.options.policy.postFilters(part.source, type)) return {};
+    if (!elements || !caps.projects || residual.length > 0) return {};
+    const { policy } = this.options;
+    const policyReads = policy.postFilters(part.source, type) ? policy.reads?.(part.source, type) : NO_ELEMENTS;
+    if (!policyReads) return {};
     let byShape = withOwnElements.get(elements);
     if (!byShape) withOwnElements.set(elements, (byShape = new Map()));
     const underEncounter = part.request.criteria.some((c) => c.param === 'encounter');
-    const shape = `${type}\u0000${underEncounter ? 1 : 0}${JSON.stringify(sort)}`;
-    let all = byShape.get(shape);
-    if (!all) byShape.set(shape, (all = [...new Set([...elements, ...ownElements(type, sort, underEncounter)])].sort()));
-    // The gateway's own reads of these elements (patients, categories, dates) never need their texts.
-    return textless && textless.length > 0 ? { elements: all, textless } : { elements: all };
+    const shape = `${type}\u0000${underEncounter ? 1 : 0}${JSON.stringify(sort)}\u0000${listText(policyReads)}`;
+    let found = byShape.get(shape);
+    if (!found) {
+      const all = [...new Set([...elements, ...ownElements(type, sort, underEncounter), ...policyReads])].sort();
+      // Elements only the policy reads: it reads their codes, never their texts.
+      byShape.set(shape, (found = { all, policyOnly: policyReads.filter((e) => !elements.includes(e)) }));
+    }
+    // The gateway's own reads of these elements (patients, categories, dates) never need their texts either.
+    const withoutTexts = found.policyOnly.length > 0 ? [...(textless ?? []), ...found.policyOnly] : textless;
+    return withoutTexts && withoutTexts.length > 0 ? { elements: found.all, textless: withoutTexts } : { elements: found.all };
   }
 
   /**

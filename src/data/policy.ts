@@ -19,6 +19,13 @@ export interface AccessPolicy {
   /** Removes records the caller may not see (before paging, so totals never count them). */
   filter(records: SourceRecord[]): Promise<SourceRecord[]>;
   /**
+   * For a type `postFilters` says yes to: the top-level elements `filter` and `release` read of its
+   * records besides their patient references, category and `meta` (which the data layer always
+   * asks for), never the texts of codes (`display`, `text`); undefined when they may read anything.
+   * A list of such records then asks its source only for these and what the query reads.
+   */
+  reads?(source: string, type: ResourceType): readonly string[] | undefined;
+  /**
    * The record as it may be shown: fields the caller may not see are redacted. Runs on every
    * record handed to a resolver, after paging; also the place where disclosures are recorded.
    */
