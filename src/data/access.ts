@@ -344,7 +344,10 @@ export class DataAccess {
     return found;
   }
 
-  /** Fetches all records for several parents at once, then splits them per parent. Undefined when too many. */
+  /**
+   * Fetches all records for several parents at once, then splits them per parent. Undefined when
+   * too many; an undefined page for a parent the policy may have left short (see `fetchRecords`).
+   */
   private async loadBatch(keys: PageKey[]): Promise<(PartPage | undefined)[] | undefined> {
     const first = keys[0]!;
     const { request } = first.part;
