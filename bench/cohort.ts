@@ -32,3 +32,8 @@ export function cohortConfig(url: string, schema: string | undefined, env: NodeJ
     ...(env.BENCH_SQL_CONSENT === '1' ? { consent: { enabled: true } } : {}),
   });
 }
+
+/** The `BENCH_SQL_CONSENT` / `BENCH_SQL_MAX_BATCH` settings in force, as a command's prefix (empty when neither is set). */
+export function cohortConfigEnv(env: NodeJS.ProcessEnv = process.env): string {
+  return `${env.BENCH_SQL_CONSENT === '1' ? 'BENCH_SQL_CONSENT=1 ' : ''}${env.BENCH_SQL_MAX_BATCH ? `BENCH_SQL_MAX_BATCH=${env.BENCH_SQL_MAX_BATCH} ` : ''}`;
+}

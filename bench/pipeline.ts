@@ -25,7 +25,7 @@ import { promisify } from 'node:util';
 import { createDriver } from '../connectors/sql/dialects';
 import type { Row } from '../connectors/sql/dialects/types';
 import { connectionUrl, findRepoRoot, NAMESPACE, type SqlDb } from '../test/peers/sql/config';
-import { cohortConfig, cohortQuery, topConditionCode } from './cohort';
+import { cohortConfig, cohortConfigEnv, cohortQuery, topConditionCode } from './cohort';
 import { binNodeFlags } from './processes';
 import { percentile } from './stats';
 
@@ -154,7 +154,7 @@ async function main(): Promise<void> {
   }
   const report = {
     benchmark: 'gateway-pipeline',
-    command: `BENCH_SQL_DB=${DB} node dist/bench/pipeline.js${other ? ' OTHER_CHECKOUT' : ''}`,
+    command: `${cohortConfigEnv()}BENCH_SQL_DB=${DB} node dist/bench/pipeline.js${other ? ' OTHER_CHECKOUT' : ''}`,
     question: 'bench/sql.ts cohort question; every SQL statement answered from memory after its first run',
     settings: { rounds: ROUNDS, requestsPerRun: REQUESTS, warmupPerRun: WARMUP },
     note: 'medians over runs; p50/mean: one request at a time, wall time; cpuMsPerRequest: the run process (gateway, its garbage collector threads, and the keep-alive client) per request',

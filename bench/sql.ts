@@ -29,7 +29,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { connectionUrl, findRepoRoot, NAMESPACE, type SqlDb } from '../test/peers/sql/config';
-import { cohortConfig, cohortQuery, topConditionCode } from './cohort';
+import { cohortConfig, cohortConfigEnv, cohortQuery, topConditionCode } from './cohort';
 import { measure } from './load';
 import { startGateway } from './processes';
 import { machineFacts } from './machine';
@@ -249,7 +249,7 @@ async function main(): Promise<void> {
         : undefined;
     const report = {
       benchmark: 'sql-omop-cohort',
-      command: `${process.env.BENCH_SQL_CONSENT === '1' ? 'BENCH_SQL_CONSENT=1 ' : ''}${process.env.BENCH_SQL_MAX_BATCH ? `BENCH_SQL_MAX_BATCH=${process.env.BENCH_SQL_MAX_BATCH} ` : ''}BENCH_SQL_DB=${DB} node dist/bench/sql.js`,
+      command: `${cohortConfigEnv()}BENCH_SQL_DB=${DB} node dist/bench/sql.js`,
       machine: machineFacts(),
       database: DB,
       question: `first 50 patients; per patient: conditions with SNOMED CT ${code}, visits, drug exposures (first 50 each)`,
