@@ -24,12 +24,10 @@ import Database from 'better-sqlite3';
 import { createDriver } from '../connectors/sql/dialects';
 import { sqliteDialect, sqlitePath } from '../connectors/sql/dialects/sqlite';
 import type { Row, SqlDriver } from '../connectors/sql/dialects/types';
-import { tryDecodeId } from '../src/ids';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { connectionUrl, findRepoRoot, NAMESPACE, type SqlDb } from '../test/peers/sql/config';
 import { cohortConfig, cohortConfigEnv, cohortQuery, topConditionCode } from './cohort';
+import { handWritten, serveAnswer, withRecordIds } from './hand-written';
 import { measure } from './load';
 import { startGateway } from './processes';
 import { machineFacts } from './machine';
@@ -64,122 +62,6 @@ async function interleaved<K extends string>(series: Record<K, () => Promise<unk
   return Object.fromEntries(Object.entries<number[]>(times).map(([name, t]) => [name, summary(t)])) as Record<K, Timing>;
 }
 
-const OHDSI = 'https://fhir-terminology.ohdsi.org';
-/** The vocabularies of the concepts this question meets, and their FHIR system URIs (as the omop preset has them). */
-const SYSTEMS: Record<string, string> = { SNOMED: 'http://snomed.info/sct', RxNorm: 'http://www.nlm.nih.gov/research/umls/rxnorm' };
-
-type Json = Record<string, unknown>;
-const text = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
-const day = (v: unknown): string | null => (v === null || v === undefined ? null : String(v).slice(0, 10));
-const codings = (conceptId: unknown, vocabulary: unknown, code: unknown): Json | null => {
-  const id = text(conceptId);
-  if (id === undefined || id === '0') return null;
-  const uri = SYSTEMS[String(vocabulary)];
-  return { coding: uri && code !== null ? [{ system: uri, code: String(code) }, { system: OHDSI, code: id }] : [{ system: OHDSI, code: id }] };
-};
-const edges = (nodes: Json[] | undefined): Json => ({ edges: (nodes ?? []).map((node) => ({ node })) });
-function byPerson(rows: Row[], node: (row: Row) => Json): Map<string, Json[]> {
-  const out = new Map<string, Json[]>();
-  for (const row of rows) {
-    const key = String(row.person_id);
-    const list = out.get(key);
-    if (list) list.push(node(row));
-    else out.set(key, [node(row)]);
-  }
-  return out;
-}
-
-/**
- * The same question in hand-written SQL, answered as the client gets it: 4 statements (the
- * patients, then each list for all of them at once, first 50 per patient with ROW_NUMBER() in the
- * database, in the gateway's order: date descending, missing dates last, then id), the rows
- * grouped into the same nested JSON and serialized. `rowsOnly` stops after the statements and
- * fetches every row of the lists (the baseline of earlier runs).
- */
-async function handWritten(driver: SqlDriver, schema: string | undefined, code: string, rowsOnly = false): Promise<{ rows: number; answer?: string }> {
-  const d = driver.dialect;
-  const t = (name: string): string => (schema && d.name !== 'sqlite' ? `${d.quote(schema)}.${d.quote(name)}` : d.quote(name));
-  const ph = (n: number): string => d.placeholder(n);
-  const people = await driver.query(`SELECT person_id, birth_datetime FROM ${t('person')} ORDER BY person_id LIMIT 50`, []);
-  const ids = people.map((p) => p.person_id);
-  const list = (from: number): string => (d.name === 'postgres' ? `= ANY(${ph(from)})` : `IN (${ids.map((_, i) => ph(from + i)).join(', ')})`);
-  const idParams = d.name === 'postgres' ? [ids] : ids;
-  // "first 50 per patient, newest first": ranked inside the database unless rowsOnly.
-  const firstPer = (select: string, date: string, id: string): string =>
-    rowsOnly
-      ? select
-      : `SELECT * FROM (${select.replace(/^SELECT /, `SELECT ROW_NUMBER() OVER (PARTITION BY person_id ORDER BY (CASE WHEN ${date} IS NULL THEN 1 ELSE 0 END), ${date} DESC, ${id}) AS rn, `)}) ranked WHERE rn <= 50 ORDER BY person_id, rn`;
-  const [conditions, visits, drugs] = await Promise.all([
-    driver.query(
-      firstPer(
-        `SELECT o.condition_occurrence_id, o.person_id, o.condition_start_date, o.condition_concept_id, c.concept_code, c.vocabulary_id FROM ${t('condition_occurrence')} o
-          JOIN ${t('concept')} c ON c.concept_id = o.condition_concept_id WHERE c.vocabulary_id = ${ph(1)} AND c.concept_code = ${ph(2)} AND o.person_id ${list(3)}`,
-        'condition_start_date',
-        'condition_occurrence_id',
-      ),
-      ['SNOMED', code, ...idParams],
-    ),
-    driver.query(
-      firstPer(`SELECT visit_occurrence_id, person_id, visit_start_date, visit_end_date FROM ${t('visit_occurrence')} WHERE person_id ${list(1)}`, 'visit_start_date', 'visit_occurrence_id'),
-      idParams,
-    ),
-    driver.query(
-      firstPer(
-        `SELECT d.drug_exposure_id, d.person_id, d.drug_exposure_start_date, d.drug_type_concept_id, d.drug_concept_id, c.concept_code, c.vocabulary_id FROM ${t('drug_exposure')} d
-          LEFT JOIN ${t('concept')} c ON c.concept_id = d.drug_concept_id WHERE d.person_id ${list(1)}`,
-        'drug_exposure_start_date',
-        'drug_exposure_id',
-      ),
-      idParams,
-    ),
-  ]);
-  const rows = people.length + conditions.length + visits.length + drugs.length;
-  if (rowsOnly) return { rows };
-  const conditionsOf = byPerson(conditions, (r) => ({ id: String(r.condition_occurrence_id), onsetDateTime: day(r.condition_start_date), code: codings(r.condition_concept_id, r.vocabulary_id, r.concept_code) }));
-  const visitsOf = byPerson(visits, (r) => ({
-    id: String(r.visit_occurrence_id),
-    period: r.visit_start_date === null && r.visit_end_date === null ? null : { start: day(r.visit_start_date), end: day(r.visit_end_date) },
-  }));
-  // Patient-reported exposures (type 32865) are MedicationStatements: the question selects no field of those.
-  const drugsOf = byPerson(drugs, (r) =>
-    Number(r.drug_type_concept_id) === 32865
-      ? {}
-      : { id: String(r.drug_exposure_id), authoredOn: day(r.drug_exposure_start_date), medicationCodeableConcept: codings(r.drug_concept_id, r.vocabulary_id, r.concept_code) },
-  );
-  const answer = {
-    data: {
-      patients: {
-        edges: people.map((p) => {
-          const id = String(p.person_id);
-          return { node: { id, birthDate: day(p.birth_datetime), conditions: edges(conditionsOf.get(id)), encounters: edges(visitsOf.get(id)), medications: edges(drugsOf.get(id)) } };
-        }),
-      },
-    },
-  };
-  return { rows, answer: JSON.stringify(answer) };
-}
-
-/**
- * The hand-written answer behind a bare `node:http` endpoint: what a team would deploy instead of
- * the gateway. Asked with the same client over the same loopback, so the comparison with the
- * gateway then differs only in what each does between the socket and the database.
- */
-async function serveHandWritten(driver: SqlDriver, schema: string | undefined, code: string): Promise<{ url: string; close: () => Promise<void> }> {
-  const server = createServer((req, res) => {
-    req.resume();
-    handWritten(driver, schema, code).then(
-      ({ answer }) => {
-        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(answer!) });
-        res.end(answer);
-      },
-      () => res.writeHead(500).end(),
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
 /**
  * For SQLite the hand-written side calls better-sqlite3 itself, in this thread: the gateway's driver
  * runs statements in a worker (so that a long one can time out without stalling the gateway), and
@@ -202,13 +84,6 @@ function directSqlite(url: string): SqlDriver {
   };
 }
 
-/** The gateway's answer with its opaque ids replaced by the record ids they carry, for comparing with the hand-written one. */
-function withRecordIds(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withRecordIds);
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'id' && typeof v === 'string' ? (tryDecodeId(v)?.id ?? v) : withRecordIds(v)]));
-}
-
 async function main(): Promise<void> {
   const url = connectionUrl(DB, 'omop', ROOT, { readOnly: true });
   const schema = DB === 'postgres' ? NAMESPACE.omop : undefined;
@@ -229,7 +104,7 @@ async function main(): Promise<void> {
     // Same question, same data, same answer: the comparison is void otherwise.
     if (!isDeepStrictEqual(withRecordIds(JSON.parse(sample.text)), JSON.parse(hand.answer!))) throw new Error('the hand-written answer differs from the gateway\'s');
     const rowsOnly = await handWritten(driver, schema, code, true);
-    const handEndpoint = await serveHandWritten(driver, schema, code);
+    const handEndpoint = await serveAnswer(async () => (await handWritten(driver, schema, code)).answer!);
     const { gw, sql, sqlRowsOnly, sqlOverHttp } = await interleaved({
       gw: ask,
       sql: () => handWritten(driver, schema, code),
