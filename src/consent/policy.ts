@@ -158,6 +158,11 @@ export class ConsentAwarePolicy implements AccessPolicy {
     return policyElements(type);
   }
 
+  /** The category is read only under a grant narrowed by category (`inScope`). */
+  readsCategory(_source: string, type: ResourceType): boolean {
+    return this.deps.principal.grants.get(type)?.categories !== undefined;
+  }
+
   async filter(records: SourceRecord[]): Promise<SourceRecord[]> {
     const visible: { record: SourceRecord; patients?: readonly string[] }[] = [];
     for (const record of records) {

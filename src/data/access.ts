@@ -104,13 +104,14 @@ const withOwnElements = new WeakMap<readonly string[], Map<string, { all: readon
 /**
  * What the gateway itself reads of a record besides what resolvers read: the patient references
  * (splitting batches per patient, the compartment, the audit trail), the encounter references when
- * the list hangs under an encounter (splitting batches per encounter), the category (scope grants),
- * `meta` (labels, lastUpdated) and the elements the list's order compares.
+ * the list hangs under an encounter (splitting batches per encounter), the category when the
+ * policy checks it (a grant narrowed by category), `meta` (labels, lastUpdated) and the elements
+ * the list's order compares.
  */
-function ownElements(type: ResourceType, sort: readonly SortSpec[], underEncounter: boolean): string[] {
+function ownElements(type: ResourceType, sort: readonly SortSpec[], underEncounter: boolean, category: boolean): string[] {
   const e = ELEMENTS[type];
   const sorted = sort.flatMap((s) => (s.field === 'date' ? (e.date ?? []) : s.field === 'birthdate' ? ['birthDate'] : s.field === 'name' ? ['name'] : []));
-  return topElements(['meta', ...(e.patient ?? []), ...(underEncounter ? (e.encounter ?? []) : []), ...(e.category ?? []), ...sorted]);
+  return topElements(['meta', ...(e.patient ?? []), ...(underEncounter ? (e.encounter ?? []) : []), ...(category ? (e.category ?? []) : []), ...sorted]);
 }
 
 export class DataAccess {
@@ -533,10 +534,11 @@ export class DataAccess {
     let byShape = withOwnElements.get(elements);
     if (!byShape) withOwnElements.set(elements, (byShape = new Map()));
     const underEncounter = part.request.criteria.some((c) => c.param === 'encounter');
-    const shape = `${type}\u0000${underEncounter ? 1 : 0}${JSON.stringify(sort)}\u0000${listText(policyReads)}`;
+    const category = policy.readsCategory?.(part.source, type) ?? true;
+    const shape = `${type}\u0000${underEncounter ? 1 : 0}${category ? 1 : 0}${JSON.stringify(sort)}\u0000${listText(policyReads)}`;
     let found = byShape.get(shape);
     if (!found) {
-      const all = [...new Set([...elements, ...ownElements(type, sort, underEncounter), ...policyReads])].sort();
+      const all = [...new Set([...elements, ...ownElements(type, sort, underEncounter, category), ...policyReads])].sort();
       // Elements only the policy reads: it reads their codes, never their texts.
       byShape.set(shape, (found = { all, policyOnly: policyReads.filter((e) => !elements.includes(e)) }));
     }

@@ -20,11 +20,19 @@ export interface AccessPolicy {
   filter(records: SourceRecord[]): Promise<SourceRecord[]>;
   /**
    * For a type `postFilters` says yes to: the top-level elements `filter` and `release` read of its
-   * records besides their patient references, category and `meta` (which the data layer always
-   * asks for), never the texts of codes (`display`, `text`); undefined when they may read anything.
-   * A list of such records then asks its source only for these and what the query reads.
+   * records besides their patient references and `meta` (which the data layer always asks for) and
+   * their category (see `readsCategory`), never the texts of codes (`display`, `text`); undefined
+   * when they may read anything. A list of such records then asks its source only for these and
+   * what the query reads.
    */
   reads?(source: string, type: ResourceType): readonly string[] | undefined;
+  /**
+   * Whether `filter` reads the category of records of this type (a grant narrowed by category, such
+   * as a `?category=` scope, is checked again on each record). A list that asks its source only for
+   * some elements asks for the category too only when this says yes; a policy without this method
+   * always gets it.
+   */
+  readsCategory?(source: string, type: ResourceType): boolean;
   /**
    * The record as it may be shown: fields the caller may not see are redacted. Runs on every
    * record handed to a resolver, after paging; also the place where disclosures are recorded.
@@ -35,6 +43,7 @@ export interface AccessPolicy {
 export const ALLOW_ALL: AccessPolicy = {
   searchConstraints: () => [],
   postFilters: () => false,
+  readsCategory: () => false,
   filter: async (records) => records,
   release: (record) => record,
 };
