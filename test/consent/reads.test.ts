@@ -1,7 +1,7 @@
 /**
  * What the consent policy says it reads of a record (`reads`, `policyElements`) is all it reads: a
- * record cut down to those elements (with the patient references, category and `meta` the data
- * layer always keeps) and stripped of every code's texts gives the policy the same inputs — labels,
+ * record cut down to those elements (with the patient references and `meta` the data layer always
+ * keeps; the category only under a grant narrowed by category, which a plain grant has not) and stripped of every code's texts gives the policy the same inputs — labels,
  * labelled secondary elements, the codes and date Consent provisions match, the patients — as the
  * whole record. Lists under consent ask their sources for no more than that, so a missing element
  * here would be a record judged on less than it holds. Checked on the security suite's world (every
@@ -21,10 +21,9 @@ import { sharedData } from '../support/mongo';
 
 const labels = new LabelIndex();
 
-/** The elements a list under consent asks for when its query reads nothing of the nodes. */
+/** The elements a list under consent asks for when its query reads nothing of the nodes (a plain grant: no category). */
 function kept(type: ResourceType): Set<string> {
-  const e = ELEMENTS[type];
-  return new Set(['resourceType', 'id', 'meta', ...topElements([...(e.patient ?? []), ...(e.category ?? [])]), ...policyElements(type)]);
+  return new Set(['resourceType', 'id', 'meta', ...topElements(ELEMENTS[type].patient ?? []), ...policyElements(type)]);
 }
 
 /** `display` and `text` removed at every depth (a source asked for elements without their texts). */
