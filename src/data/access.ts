@@ -69,18 +69,26 @@ const parentIdsOf = (record: SourceRecord, param: 'patient' | 'encounter'): read
 /**
  * Parents whose per-parent page may be short: the source returned `cut.limit` of their records (so
  * more may follow) and the policy removed some of those, so one that belongs on the page may not
- * have been fetched.
+ * have been fetched. `kept` is what the policy left of `fetched`, in its order, so one walk over
+ * both counts each parent's fetched records and the removed ones (a policy that returned other
+ * objects would only make more parents look short: asked for again, never wrong).
  */
 function shortParents(fetched: readonly SourceRecord[], kept: readonly SourceRecord[], cut: NonNullable<SearchRequest['perRef']>): ReadonlySet<string> {
-  const count = (records: readonly SourceRecord[]): Map<string, number> => {
-    const out = new Map<string, number>();
-    for (const record of records) for (const id of parentIdsOf(record, cut.param)) out.set(id, (out.get(id) ?? 0) + 1);
-    return out;
-  };
-  const before = count(fetched);
-  const after = count(kept);
+  const counts = new Map<string, { fetched: number; removed: number }>();
+  let next = 0;
+  for (const record of fetched) {
+    const removed = kept[next] !== record;
+    if (!removed) next++;
+    for (const id of parentIdsOf(record, cut.param)) {
+      const count = counts.get(id);
+      if (count) {
+        count.fetched++;
+        if (removed) count.removed++;
+      } else counts.set(id, { fetched: 1, removed: removed ? 1 : 0 });
+    }
+  }
   const short = new Set<string>();
-  for (const [id, n] of before) if (n >= cut.limit && (after.get(id) ?? 0) < cut.limit) short.add(id);
+  for (const [id, n] of counts) if (n.fetched >= cut.limit && n.fetched - n.removed < cut.limit) short.add(id);
   return short;
 }
 
