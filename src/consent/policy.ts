@@ -150,9 +150,9 @@ export class ConsentAwarePolicy implements AccessPolicy {
   }
 
   /**
-   * What `filter` and `release` read of a record besides its patient references, category and
-   * `meta`: the elements whose codes label it (labels.ts), the codes and dates Consent provisions
-   * match (`item`); never the texts of codes.
+   * What `filter` and `release` read of a record besides its patient references and `meta` (and its
+   * category, see `readsCategory`): the elements whose codes label it (labels.ts), the codes and
+   * dates Consent provisions match (`item`); never the texts of codes.
    */
   reads(_source: string, type: ResourceType): readonly string[] {
     return policyElements(type);
