@@ -4,15 +4,13 @@
  * the removals may have left short is asked for again on its own. Real OMOP data in PostgreSQL,
  * MariaDB and SQLite; the policy here withholds every visit whose id is a multiple of 3.
  */
-import { sqlSourceSchema } from '../../connectors/sql/config';
-import { SqlConnector, type StatementEvent } from '../../connectors/sql/connector';
+import type { SqlConnector, StatementEvent } from '../../connectors/sql/connector';
 import type { SearchRequest, SourceRecord, SortSpec } from '../../connectors/types';
 import { DataAccess } from '../../src/data/access';
 import type { Part } from '../../src/data/connection';
 import type { AccessPolicy } from '../../src/data/policy';
 import { SourceRegistry } from '../../src/data/registry';
-import { createLogger } from '../../src/logger';
-import { describeSql, SQL_DBS, sqlSource } from '../support/sql';
+import { describeSql, presetConnector, SQL_DBS } from '../support/sql';
 
 const withheld = (record: SourceRecord): boolean => record.type === 'Encounter' && Number(record.id) % 3 === 0;
 
@@ -36,8 +34,7 @@ for (const db of SQL_DBS) {
     const statements: StatementEvent[] = [];
 
     beforeAll(async () => {
-      const config = sqlSourceSchema.parse({ id: 'omop', kind: 'sql', mapping: 'omop', ...sqlSource(db, 'omop', { readOnly: true }) });
-      connector = new SqlConnector(config, createLogger('silent'), { onStatement: (e) => statements.push(e) });
+      connector = presetConnector(db, 'omop', (e) => statements.push(e));
       registry = new SourceRegistry([connector]);
       await registry.start();
     });

@@ -12,6 +12,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { sqlSourceSchema } from '../../connectors/sql/config';
+import { SqlConnector, type StatementEvent } from '../../connectors/sql/connector';
+import { createLogger } from '../../src/logger';
 import {
   DATASETS,
   NAMESPACE,
@@ -54,6 +57,15 @@ export function sqlSchema(db: SqlDb, dataset: Dataset): string | undefined {
 export function sqlSource(db: SqlDb, dataset: Dataset, options: SqlUrlOptions = {}): { url: string; schema?: string } {
   const schema = sqlSchema(db, dataset);
   return schema ? { url: sqlUrl(db, dataset, options), schema } : { url: sqlUrl(db, dataset, options) };
+}
+
+/**
+ * A SQL connector over a test dataset with its built-in preset (`omop`, `claims`; the source's id is
+ * the dataset's name), as the read-only user, reporting each statement to `onStatement`.
+ */
+export function presetConnector(db: SqlDb, dataset: Dataset, onStatement?: (event: StatementEvent) => void): SqlConnector {
+  const config = sqlSourceSchema.parse({ id: dataset, kind: 'sql', mapping: dataset, ...sqlSource(db, dataset, { readOnly: true }) });
+  return new SqlConnector(config, createLogger('silent'), onStatement ? { onStatement } : {});
 }
 
 // --- raw SQL -----------------------------------------------------------------------------------

@@ -3,11 +3,9 @@
  * MariaDB and SQLite: members, eligibility, claims with diagnoses and lines, pharmacy claims and
  * EOBs as FHIR, against plain SQL on the raw tables.
  */
-import { sqlSourceSchema } from '../../../connectors/sql/config';
-import { SqlConnector, type StatementEvent } from '../../../connectors/sql/connector';
+import type { SqlConnector, StatementEvent } from '../../../connectors/sql/connector';
 import type { Criterion, ResourceType, SearchRequest } from '../../../connectors/types';
-import { createLogger } from '../../../src/logger';
-import { describeSql, openSql, SQL_DBS, sqlSource, type SqlConnection } from '../../support/sql';
+import { describeSql, openSql, presetConnector, SQL_DBS, type SqlConnection } from '../../support/sql';
 
 const ctx = { requestId: 'test' };
 const request = (type: ResourceType, criteria: Criterion[] = [], extra: Partial<SearchRequest> = {}): SearchRequest => ({
@@ -27,8 +25,7 @@ for (const db of SQL_DBS) {
     let raw: SqlConnection;
     const statements: StatementEvent[] = [];
     beforeAll(async () => {
-      const config = sqlSourceSchema.parse({ id: 'claims', kind: 'sql', mapping: 'claims', ...sqlSource(db, 'claims', { readOnly: true }) });
-      connector = new SqlConnector(config, createLogger('silent'), { onStatement: (e) => statements.push(e) });
+      connector = presetConnector(db, 'claims', (e) => statements.push(e));
       raw = await openSql(db, 'claims');
     });
     afterAll(async () => {

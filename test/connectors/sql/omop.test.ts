@@ -8,7 +8,7 @@ import { SqlConnector, type StatementEvent } from '../../../connectors/sql/conne
 import type { Criterion, ResourceType, SearchRequest, SearchResult, SourceRecord } from '../../../connectors/types';
 import { HealthgraphError } from '../../../src/errors';
 import { createLogger } from '../../../src/logger';
-import { describeSql, openSql, SQL_DBS, sqlSource, type SqlConnection } from '../../support/sql';
+import { describeSql, openSql, presetConnector, SQL_DBS, type SqlConnection } from '../../support/sql';
 
 const SYSTEMS: Record<string, string> = {
   SNOMED: 'http://snomed.info/sct',
@@ -33,8 +33,7 @@ for (const db of SQL_DBS) {
     const statements: StatementEvent[] = [];
 
     beforeAll(async () => {
-      const config = sqlSourceSchema.parse({ id: 'omop', kind: 'sql', mapping: 'omop', ...sqlSource(db, 'omop', { readOnly: true }) });
-      connector = new SqlConnector(config, createLogger('silent'), { onStatement: (e) => statements.push(e) });
+      connector = presetConnector(db, 'omop', (e) => statements.push(e));
       await connector.start();
       raw = await openSql(db, 'omop');
     });
