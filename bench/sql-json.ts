@@ -26,7 +26,7 @@ import { connectionUrl, findRepoRoot, NAMESPACE } from '../test/peers/sql/config
 import { topConditionCode } from './cohort';
 import { handWritten, OHDSI, serveAnswer, SYSTEMS } from './hand-written';
 import { machineFacts } from './machine';
-import { alternatingRuns, percentile } from './stats';
+import { alternatingRuns, latencySummary, percentile } from './stats';
 
 const ROUNDS = Number(process.env.BENCH_SQL_ROUNDS ?? 8);
 const WARMUP = Number(process.env.BENCH_SQL_WARMUP ?? 100);
@@ -108,7 +108,6 @@ async function main(): Promise<void> {
       { dbJson, hand: handAnswer, dbJsonOverHttp: ask(endpoints.dbJson.url), handOverHttp: ask(endpoints.hand.url) },
       { rounds: ROUNDS, perRound: PER_ROUND, warmup: WARMUP },
     ).finally(() => Promise.all([endpoints.dbJson.close(), endpoints.hand.close()]));
-    const timing = (sorted: number[]) => ({ p50: round(percentile(sorted, 50)), p95: round(percentile(sorted, 95)) });
     // Inside the database: EXPLAIN ANALYZE's execution time, with and without building the JSON.
     const executionMs = async (sql: string): Promise<number> => {
       const runs: number[] = [];
@@ -121,10 +120,10 @@ async function main(): Promise<void> {
     };
     const withJson = await executionMs(built);
     const rowsOnly = await executionMs(statement(schema, false));
-    const db = timing(times.dbJson);
-    const handTiming = timing(times.hand);
-    const dbHttp = timing(times.dbJsonOverHttp);
-    const handHttp = timing(times.handOverHttp);
+    const db = latencySummary(times.dbJson);
+    const handTiming = latencySummary(times.hand);
+    const dbHttp = latencySummary(times.dbJsonOverHttp);
+    const handHttp = latencySummary(times.handOverHttp);
     const report = {
       benchmark: 'sql-omop-cohort-database-built-json',
       command: 'node dist/bench/sql-json.js',

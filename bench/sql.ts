@@ -31,7 +31,7 @@ import { handWritten, serveAnswer, withRecordIds } from './hand-written';
 import { measure } from './load';
 import { startGateway } from './processes';
 import { machineFacts } from './machine';
-import { alternatingRuns, askGraphql, percentile, timeRuns } from './stats';
+import { alternatingRuns, askGraphql, latencySummary, timeRuns, type Timing } from './stats';
 
 const DB = (process.env.BENCH_SQL_DB ?? 'postgres') as SqlDb;
 const SECONDS = Number(process.env.BENCH_SQL_SECONDS ?? 10);
@@ -45,21 +45,14 @@ const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 
 const ROUNDS = Number(process.env.BENCH_SQL_ROUNDS ?? 8);
 const PER_ROUND = 25;
 
-type Timing = { p50: number; p95: number; mean: number };
-
-function summary(times: number[]): Timing {
-  const sorted = [...times].sort((a, b) => a - b);
-  return { p50: round(percentile(sorted, 50)), p95: round(percentile(sorted, 95)), mean: round(sorted.reduce((s, t) => s + t, 0) / sorted.length) };
-}
-
 async function timed(n: number, fn: () => Promise<unknown>): Promise<Timing> {
-  return summary(await timeRuns(n, WARMUP, fn));
+  return latencySummary(await timeRuns(n, WARMUP, fn));
 }
 
 /** Several series timed in alternating rounds (ROUNDS × PER_ROUND requests each, after WARMUP unmeasured ones; see alternatingRuns). */
 async function interleaved<K extends string>(series: Record<K, () => Promise<unknown>>): Promise<Record<K, Timing>> {
   const times = await alternatingRuns(series, { rounds: ROUNDS, perRound: PER_ROUND, warmup: WARMUP });
-  return Object.fromEntries(Object.entries<number[]>(times).map(([name, t]) => [name, summary(t)])) as Record<K, Timing>;
+  return Object.fromEntries(Object.entries<number[]>(times).map(([name, t]) => [name, latencySummary(t)])) as Record<K, Timing>;
 }
 
 /**

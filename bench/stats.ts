@@ -5,6 +5,21 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
+/** Latency figures of a series, in ms to two decimals. */
+export interface Timing {
+  p50: number;
+  p95: number;
+  mean: number;
+}
+
+const twoDecimals = (n: number): number => Math.round(n * 100) / 100;
+
+/** p50, p95 and mean of wall times (any order). */
+export function latencySummary(times: readonly number[]): Timing {
+  const sorted = [...times].sort((a, b) => a - b);
+  return { p50: twoDecimals(percentile(sorted, 50)), p95: twoDecimals(percentile(sorted, 95)), mean: twoDecimals(sorted.reduce((s, t) => s + t, 0) / sorted.length) };
+}
+
 /** Runs `fn` `warmup` times unmeasured, then `runs` times; the wall times in ms, ascending. */
 export async function timeRuns(runs: number, warmup: number, fn: () => Promise<unknown>): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await fn();
